@@ -1,0 +1,89 @@
+// The generator pod of the loose couplings (`service`, `clusters`): generator plus an
+// adapter sidecar — the echo image in file mode — serving the generator's file over HTTP
+// behind a Service, and NetworkPolicies that let only the intended clients in.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig } from "../config";
+import { ImageRefs } from "../images";
+import { ClusterSite } from "../site";
+import {
+    ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoSelector, emptyDirDataVolume, generatorContainer, selectorLabels,
+    workloadDeployment,
+} from "../workload";
+import { imageRef } from "./types";
+
+export interface GeneratorWithAdapter {
+    deployment: k8s.apps.v1.Deployment;
+    service: k8s.core.v1.Service;
+}
+
+/**
+ * `adapterClients`: who may reach the adapter — echo pods in the same namespace, or
+ * (across clusters, where the caller's address is unknown) anyone.
+ */
+export function generatorWithAdapter(config: AppConfig, site: ClusterSite, images: ImageRefs,
+    expose: { serviceType: "ClusterIP" | "LoadBalancer"; adapterClients: "echo-pods" | "anyone" },
+    opts: pulumi.CustomResourceOptions): GeneratorWithAdapter {
+    const deployment = workloadDeployment("generator", {
+        config, site,
+        component: "generator",
+        containers: [
+            generatorContainer(config, imageRef(images, "generator")),
+            echoContainer(config, "adapter", imageRef(images, "echo"), { dataDir: DATA_DIR }),
+        ],
+        volumes: [emptyDirDataVolume(config)],
+        replicas: 1, // one source of truth: two adapters would serve two different files
+        servesEcho: false,
+        rollout: "recreate",
+    }, opts);
+
+    const service = new k8s.core.v1.Service("generator", {
+        metadata: { namespace: site.namespaceName, labels: selectorLabels(config, "generator") },
+        spec: {
+            type: expose.serviceType,
+            // taken from the Deployment itself, so the Service always selects its pods
+            selector: deployment.spec.selector.matchLabels,
+            ports: [{ name: "http", port: ADAPTER_PORT, targetPort: "http", protocol: "TCP" }],
+        },
+    }, opts);
+
+    new k8s.networking.v1.NetworkPolicy("adapter-ingress", {
+        metadata: { namespace: site.namespaceName },
+        spec: {
+            podSelector: { matchLabels: selectorLabels(config, "generator") },
+            policyTypes: ["Ingress"],
+            ingress: [{
+                from: expose.adapterClients === "echo-pods"
+                    ? [{ podSelector: { matchLabels: selectorLabels(config, "echo") } }]
+                    : [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+                ports: [{ port: ADAPTER_PORT, protocol: "TCP" }],
+            }],
+        },
+    }, opts);
+    return { deployment, service };
+}
+
+/** echo's port is open to all; nothing else on echo pods is. */
+export function echoIngressPolicy(config: AppConfig, site: ClusterSite, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
+    return new k8s.networking.v1.NetworkPolicy("echo-ingress", {
+        metadata: { namespace: site.namespaceName },
+        spec: {
+            podSelector: { matchLabels: echoSelector(config) },
+            policyTypes: ["Ingress"],
+            ingress: [{ ports: [{ port: ECHO_PORT, protocol: "TCP" }] }],
+        },
+    }, opts);
+}
+
+/** echo in upstream mode: no data volume, reads the adapter's URL. */
+export function upstreamEcho(config: AppConfig, site: ClusterSite, images: ImageRefs, upstreamUrl: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
+    return workloadDeployment("echo", {
+        config, site,
+        component: "echo",
+        containers: [echoContainer(config, "echo", imageRef(images, "echo"), { upstreamUrl })],
+        replicas: config.echoReplicas,
+        servesEcho: true,
+        rollout: "zero-downtime",
+    }, opts);
+}

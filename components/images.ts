@@ -1,0 +1,124 @@
+// Builds and pushes only the images the chosen coupling runs, or takes prebuilt ones.
+// Tags are the content hash of each build context (plus the platform), and pods get the
+// pushed digest, so an unchanged program changes nothing and one changed program
+// rebuilds one image and rolls only the workloads that run it.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig, DIGEST_REF, IMAGES_FOR, ImageName } from "./config";
+
+export type ImageRefs = Partial<Record<ImageName, pulumi.Output<string>>>;
+
+/** Where each image's build context and Dockerfile live, relative to the images directory. */
+export const BUILD_SPECS: Record<ImageName, { context: string; dockerfile: string }> = {
+    generator: { context: "generator", dockerfile: "generator/Dockerfile" },
+    echo: { context: "echo", dockerfile: "echo/Dockerfile" },
+    // the combined image ships the very scripts of the single images, so its context is images/
+    app: { context: ".", dockerfile: "app/Dockerfile" },
+};
+
+export const DEFAULT_IMAGES_DIR = path.join(__dirname, "..", "images");
+
+const IGNORED = new Set(["__pycache__", ".DS_Store", "node_modules"]);
+
+function listFiles(dir: string, prefix = ""): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true })
+        .filter((e) => !IGNORED.has(e.name) && !e.name.endsWith(".pyc"))
+        .flatMap((e) => e.isDirectory()
+            ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`)
+            : [`${prefix}${e.name}`])
+        .sort();
+}
+
+/**
+ * Content hash of a build: every file's path, executable bit and bytes, the Dockerfile's
+ * path and the platform. Images for two architectures never share a tag.
+ */
+export function buildContextHash(imagesDir: string, name: ImageName, platform: string): string {
+    const spec = BUILD_SPECS[name];
+    const contextDir = path.join(imagesDir, spec.context);
+    const hash = crypto.createHash("sha256");
+    hash.update(`dockerfile=${spec.dockerfile}\0platform=${platform}\0`);
+    for (const file of listFiles(contextDir)) {
+        const full = path.join(contextDir, file);
+        const executable = (fs.statSync(full).mode & 0o111) !== 0;
+        hash.update(`${file}\0${executable ? "x" : "-"}\0`);
+        hash.update(fs.readFileSync(full));
+        hash.update("\0");
+    }
+    return hash.digest("hex");
+}
+
+/** `amd64-<16 hex>`: readable architecture, then the content hash. */
+export function imageTag(imagesDir: string, name: ImageName, platform: string): string {
+    return `${platform.split("/")[1]}-${buildContextHash(imagesDir, name, platform).slice(0, 16)}`;
+}
+
+export function imageRepository(config: AppConfig, name: ImageName): string {
+    return `${config.imageRegistry}/${config.project}-${name}`;
+}
+
+function fromProjectDir(p: string): string {
+    const relative = path.relative(process.cwd(), p);
+    return relative.startsWith("..") || path.isAbsolute(relative) ? p : relative || ".";
+}
+
+export interface AppImagesArgs {
+    config: AppConfig;
+    /** Directory holding generator/, echo/ and app/; tests point it at a copy. */
+    imagesDir?: string;
+}
+
+export class AppImages extends pulumi.ComponentResource {
+    /** Digest-pinned references (`repository@sha256:...`) of the images the coupling runs. */
+    readonly refs: ImageRefs = {};
+
+    constructor(name: string, args: AppImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("app-coupling:index:Images", name, {}, opts);
+        const { config } = args;
+        const needed = IMAGES_FOR[config.coupling];
+
+        if (config.prebuiltImages) {
+            for (const image of needed) this.refs[image] = pulumi.output(config.prebuiltImages[image]!);
+        } else if (config.imagesFromStack) {
+            // Promotion: deploy exactly the digests another stack built and exported.
+            const source = new pulumi.StackReference(`images-from-${config.imagesFromStack}`,
+                { name: config.imagesFromStack }, { parent: this });
+            const exported = source.requireOutput("images") as pulumi.Output<Record<string, string>>;
+            for (const image of needed) {
+                this.refs[image] = exported.apply((refs) => {
+                    const ref = refs?.[image];
+                    if (typeof ref !== "string" || !DIGEST_REF.test(ref)) {
+                        throw new Error(`imagesFromStack: stack ${config.imagesFromStack} exports no digest-pinned "${image}" image ` +
+                            `in its images output (got ${JSON.stringify(ref)})`);
+                    }
+                    return ref;
+                });
+            }
+        } else {
+            const imagesDir = args.imagesDir ?? DEFAULT_IMAGES_DIR;
+            for (const image of needed) {
+                const spec = BUILD_SPECS[image];
+                const built = new docker.Image(image, {
+                    imageName: `${imageRepository(config, image)}:${imageTag(imagesDir, image, config.platform)}`,
+                    build: {
+                        // relative to the project directory, as @pulumi/docker expects, so
+                        // the inputs do not change with where the repository is cloned
+                        context: fromProjectDir(path.join(imagesDir, spec.context)),
+                        dockerfile: fromProjectDir(path.join(imagesDir, spec.dockerfile)),
+                        platform: config.platform,
+                    },
+                    registry: config.registryAuth && {
+                        server: config.registryAuth.server,
+                        username: config.registryAuth.username,
+                        password: config.registryAuth.password,
+                    },
+                }, { parent: this });
+                this.refs[image] = built.repoDigest;
+            }
+        }
+        this.registerOutputs({ refs: this.refs });
+    }
+}

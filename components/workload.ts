@@ -1,0 +1,207 @@
+// The container, pod and Deployment specs every coupling is built from, written once:
+// Pod Security "restricted" contexts, probes, resources, labels and the data volume.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig, ContainerName } from "./config";
+import type { ClusterSite } from "./site";
+
+type Input<T> = pulumi.Input<T>;
+type Container = k8s.types.input.core.v1.Container;
+type Volume = k8s.types.input.core.v1.Volume;
+
+/** Where the images keep their scripts (see images/Dockerfiles). */
+const SCRIPTS = "/app";
+export const DATA_DIR = "/data";
+export const DATA_VOLUME = "data";
+export const ECHO_PORT = 8000;
+export const ADAPTER_PORT = 8080;
+/** The non-root user the images are built for (USER 10001:0). */
+export const APP_UID = 10001;
+/** The programs exit within 2 s of SIGTERM; leave margin, but don't stall rollouts. */
+export const TERMINATION_GRACE_SECONDS = 10;
+
+/** Pods whose containers serve echo on ECHO_PORT carry this label; the echo Service selects it. */
+export const SERVES_ECHO_LABEL = "app-coupling/serves-echo";
+
+export function selectorLabels(config: AppConfig, component: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": config.project,
+        "app.kubernetes.io/instance": config.stack,
+        "app.kubernetes.io/component": component,
+    };
+}
+
+/** The echo Service's selector: the same in every coupling, so switching keeps the endpoint. */
+export function echoSelector(config: AppConfig): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": config.project,
+        "app.kubernetes.io/instance": config.stack,
+        [SERVES_ECHO_LABEL]: "true",
+    };
+}
+
+/**
+ * Restricted-profile container context. On OpenShift the restricted-v2 SCC assigns a UID
+ * from the namespace's range and rejects pinned ones, so no UID/GID is set there.
+ */
+export function containerSecurityContext(config: AppConfig): k8s.types.input.core.v1.SecurityContext {
+    return {
+        runAsNonRoot: true,
+        ...(config.openshift ? {} : { runAsUser: APP_UID, runAsGroup: APP_UID }),
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export function podSecurityContext(config: AppConfig): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        // fsGroup makes emptyDir and claim volumes writable by the non-root user
+        ...(config.openshift ? {} : { runAsUser: APP_UID, runAsGroup: APP_UID, fsGroup: APP_UID, fsGroupChangePolicy: "OnRootMismatch" }),
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/** Worst case on disk: the file plus its trimmed copy, 6 bytes a line ("32767\n"), plus slack. */
+export function dataVolumeSizeLimit(maxLines: number): string {
+    const mebibyte = 1024 * 1024;
+    return `${Math.ceil((maxLines * 6 * 2) / mebibyte) + 1}Mi`;
+}
+
+export function emptyDirDataVolume(config: AppConfig): Volume {
+    return { name: DATA_VOLUME, emptyDir: { sizeLimit: dataVolumeSizeLimit(config.maxLines) } };
+}
+
+function baseContainer(config: AppConfig, name: ContainerName, image: Input<string>): Container {
+    return {
+        name,
+        image,
+        imagePullPolicy: "IfNotPresent",
+        securityContext: containerSecurityContext(config),
+        resources: config.resources[name],
+        terminationMessagePolicy: "FallbackToLogsOnError",
+    };
+}
+
+const execProbe = (command: string[], periodSeconds: number): k8s.types.input.core.v1.Probe =>
+    ({ exec: { command }, periodSeconds, timeoutSeconds: 3, failureThreshold: 3 });
+const httpProbe = (path: string, port: string, periodSeconds: number): k8s.types.input.core.v1.Probe =>
+    ({ httpGet: { path, port }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
+
+function generatorEnv(config: AppConfig) {
+    return [
+        { name: "DATA_DIR", value: DATA_DIR },
+        { name: "INTERVAL_SECONDS", value: String(config.generatorIntervalSeconds) },
+        { name: "MAX_LINES", value: String(config.maxLines) },
+    ];
+}
+
+/** generator: appends numbers to DATA_DIR/data; healthy while that file stays fresh. */
+export function generatorContainer(config: AppConfig, image: Input<string>): Container {
+    const freshness = execProbe([`${SCRIPTS}/generator.sh`, "--check"], 10);
+    return {
+        ...baseContainer(config, "generator", image),
+        env: generatorEnv(config),
+        volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_DIR }],
+        readinessProbe: { ...freshness, periodSeconds: 5 },
+        livenessProbe: freshness,
+    };
+}
+
+export type EchoSource = { dataDir: string } | { upstreamUrl: Input<string> };
+
+/**
+ * echo (on ECHO_PORT) or the adapter (the echo image serving the generator's file on
+ * ADAPTER_PORT): reads a mounted file read-only, or an upstream URL with no volume at all.
+ */
+export function echoContainer(config: AppConfig, name: "echo" | "adapter", image: Input<string>, source: EchoSource): Container {
+    const port = name === "echo" ? ECHO_PORT : ADAPTER_PORT;
+    const fileMode = "dataDir" in source;
+    return {
+        ...baseContainer(config, name, image),
+        ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+        env: [
+            { name: "PORT", value: String(port) },
+            fileMode ? { name: "DATA_DIR", value: source.dataDir } : { name: "UPSTREAM_URL", value: source.upstreamUrl },
+        ],
+        volumeMounts: fileMode ? [{ name: DATA_VOLUME, mountPath: source.dataDir, readOnly: true }] : [],
+        readinessProbe: httpProbe("/ready", "http", 5),
+        livenessProbe: httpProbe("/healthz", "http", 10),
+    };
+}
+
+/** app: the combined image running both programs in one container. */
+export function appContainer(config: AppConfig, image: Input<string>): Container {
+    return {
+        ...baseContainer(config, "app", image),
+        ports: [{ name: "http", containerPort: ECHO_PORT, protocol: "TCP" }],
+        env: [...generatorEnv(config), { name: "PORT", value: String(ECHO_PORT) }],
+        volumeMounts: [{ name: DATA_VOLUME, mountPath: DATA_DIR }],
+        readinessProbe: httpProbe("/ready", "http", 5),
+        // fails when either program is dead, not only echo
+        livenessProbe: execProbe([`${SCRIPTS}/app.sh`, "--check"], 10),
+    };
+}
+
+export interface WorkloadArgs {
+    config: AppConfig;
+    site: ClusterSite;
+    /** `app.kubernetes.io/component`: what the pods are (app, pod, generator, echo). */
+    component: string;
+    containers: Container[];
+    volumes?: Volume[];
+    replicas?: number;
+    /** Pods that serve echo get the label the echo Service selects. */
+    servesEcho: boolean;
+    /** Single writers are replaced, never doubled; echo rolls with zero unavailable. */
+    rollout: "recreate" | "zero-downtime";
+    affinity?: k8s.types.input.core.v1.Affinity;
+}
+
+export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
+    const { config, site } = args;
+    const selector = selectorLabels(config, args.component);
+    const podLabels = { ...selector, ...(args.servesEcho ? echoSelector(config) : {}) };
+    return new k8s.apps.v1.Deployment(name, {
+        metadata: { namespace: site.namespaceName, labels: podLabels },
+        spec: {
+            replicas: args.replicas ?? 1,
+            selector: { matchLabels: selector },
+            strategy: args.rollout === "recreate"
+                ? { type: "Recreate" }
+                : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            template: {
+                metadata: { labels: podLabels },
+                spec: {
+                    serviceAccountName: site.serviceAccountName,
+                    automountServiceAccountToken: false,
+                    imagePullSecrets: site.imagePullSecrets,
+                    enableServiceLinks: false,
+                    securityContext: podSecurityContext(config),
+                    terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+                    containers: args.containers,
+                    volumes: args.volumes,
+                    affinity: args.affinity,
+                },
+            },
+        },
+    }, opts);
+}
+
+/** Keeps at least one echo pod through voluntary disruptions when there are several. */
+export function echoDisruptionBudget(name: string, config: AppConfig, site: ClusterSite, replicas: number, component: string,
+    opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
+    if (replicas <= 1) return undefined;
+    return new k8s.policy.v1.PodDisruptionBudget(name, {
+        metadata: { namespace: site.namespaceName },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, component) } },
+    }, opts);
+}
+
+/** In-cluster URL of a Service port. */
+export function serviceUrl(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
+    return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${port}`;
+}

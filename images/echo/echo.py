@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""echo: serve the generator's data file over HTTP (standard library only).
+
+    GET|HEAD /data      the file ($DATA_DIR/data), or in upstream mode $UPSTREAM_URL/data
+    GET|HEAD /healthz   200 while the process runs
+    GET|HEAD /ready     200 once data is available, else 503
+    anything else       404 (nothing is mapped to the filesystem: no listings, no traversal)
+
+    echo.py --probe PATH   GET http://127.0.0.1:$PORT/PATH; exit 0 on 200, else 1
+
+Env: PORT (8000), DATA_DIR (/data), UPSTREAM_URL (unset = file mode; a base URL such as
+http://generator:8080), UPSTREAM_TIMEOUT_SECONDS (2), UPSTREAM_CACHE_SECONDS (1).
+"""
+
+import os
+import signal
+import socketserver
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TEXT = "text/plain; charset=utf-8"
+
+
+def fail_config(name, value, what):
+    print(f"echo: invalid {name}={value!r}: must be {what}", file=sys.stderr)
+    sys.exit(2)
+
+
+def env_number(name, default, kind, minimum, maximum=None):
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        fail_config(name, raw, f"a {kind.__name__} {bound}")
+    return value
+
+
+class FileSource:
+    """The data file, re-read only when its (inode, size, mtime) changes."""
+
+    def __init__(self, path):
+        self.path = path
+        self._key = None
+        self._body = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        """Return (body, warning) or (None, reason) when there is no file yet."""
+        try:
+            with open(self.path, "rb") as f:
+                # fstat before reading: if the file grows meanwhile the key is older than
+                # the body, so the next request simply re-reads (never the other way round).
+                st = os.fstat(f.fileno())
+                key = (st.st_ino, st.st_size, st.st_mtime_ns)
+                with self._lock:
+                    if key == self._key:
+                        return self._body, None
+                body = f.read()
+        except FileNotFoundError:
+            return None, "no data yet"
+        with self._lock:
+            self._key, self._body = key, body
+        return body, None
+
+    def ready(self):
+        return os.path.isfile(self.path)
+
+
+class UpstreamSource:
+    """Another server's /data, cached for a while; the last good copy outlives failures."""
+
+    def __init__(self, base_url, timeout, cache_seconds):
+        self.url = base_url.rstrip("/") + "/data"
+        self.timeout = timeout
+        self.cache_seconds = cache_seconds
+        self._body = None  # last good copy
+        self._last_attempt = None  # monotonic time of the last fetch, good or bad
+        self._last_ok = False
+        self._lock = threading.Lock()
+
+    def _refresh(self):
+        # One fetch at a time; the others wait and then reuse its result. Failures are
+        # cached too, so a dead upstream costs one timeout per cache period, not per request.
+        with self._lock:
+            now = time.monotonic()
+            if self._last_attempt is not None and now - self._last_attempt < self.cache_seconds:
+                return
+            try:
+                with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
+                    self._body = resp.read()
+                self._last_ok = True
+            except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts are OSErrors
+                if self._last_ok or self._last_attempt is None:
+                    print(f"echo: upstream {self.url} failed: {e}", file=sys.stderr)
+                self._last_ok = False
+            self._last_attempt = time.monotonic()
+
+    def get(self):
+        self._refresh()
+        body, ok = self._body, self._last_ok
+        if body is None:
+            return None, "upstream unavailable"
+        return body, None if ok else '110 - "stale: upstream unavailable"'
+
+    def ready(self):
+        self._refresh()
+        return self._body is not None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the big win over `python -m http.server`
+    disable_nagle_algorithm = True  # small responses go out at once
+    timeout = 60  # reap idle keep-alive connections
+    server_version = "echo"
+    sys_version = ""
+    source = None  # set in main()
+
+    def log_message(self, format, *args):  # noqa: A002 - signature from the base class
+        pass  # quiet: no access log (probes and benchmarks would flood it)
+
+    def log_error(self, format, *args):  # noqa: A002
+        sys.stderr.write("echo: %s - %s\n" % (self.address_string(), format % args))
+
+    def _send(self, status, body, content_type=TEXT, extra=()):
+        # Status line, headers and body in one write: one syscall, one TCP segment train.
+        lines = [
+            f"HTTP/1.1 {status} {self.responses[status][0]}",
+            f"Content-Type: {content_type}",
+            f"Content-Length: {len(body)}",
+            "Cache-Control: no-store",
+            f"Date: {self.date_time_string()}",
+        ]
+        lines.extend(extra)
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + body)
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/data":
+            body, note = self.source.get()
+            if body is None:
+                if isinstance(self.source, UpstreamSource):
+                    self._send(502, b"upstream unavailable and no cached data\n")
+                else:
+                    self._send(503, b"no data yet\n")
+            elif note:
+                self._send(200, body, extra=(f"Warning: {note}",))
+            else:
+                self._send(200, body)
+        elif path == "/healthz":
+            self._send(200, b"ok\n")
+        elif path == "/ready":
+            if self.source.ready():
+                self._send(200, b"ready\n")
+            else:
+                self._send(503, b"not ready: no data yet\n")
+        else:
+            self._send(404, b"not found\n")
+
+    do_HEAD = do_GET
+
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    # Do not join connection threads on close: idle keep-alive connections would block
+    # shutdown until they time out.
+    block_on_close = False
+
+    def server_bind(self):
+        # HTTPServer.server_bind calls getfqdn(), a reverse DNS lookup that can stall
+        # start-up; we do not need the name.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+def probe(path, port):
+    if not path.startswith("/"):
+        path = "/" + path
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    except (OSError, ValueError) as e:
+        print(f"probe {url}: {e}", file=sys.stderr)
+        return 1
+    if status != 200:
+        print(f"probe {url}: HTTP {status}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv):
+    port = env_number("PORT", 8000, int, 1, 65535)
+    if len(argv) >= 1 and argv[0] == "--probe":
+        if len(argv) != 2:
+            print("usage: echo.py --probe PATH", file=sys.stderr)
+            return 2
+        return probe(argv[1], port)
+    if argv:
+        print(f"echo: unknown argument {argv[0]!r} (the only option is --probe PATH)", file=sys.stderr)
+        return 2
+
+    upstream = os.environ.get("UPSTREAM_URL", "")
+    if upstream:
+        if not upstream.startswith(("http://", "https://")):
+            fail_config("UPSTREAM_URL", upstream, "an http:// or https:// base URL")
+        timeout = env_number("UPSTREAM_TIMEOUT_SECONDS", 2.0, float, 0.001)
+        cache = env_number("UPSTREAM_CACHE_SECONDS", 1.0, float, 0.0)
+        Handler.source = UpstreamSource(upstream, timeout, cache)
+        what = f"upstream {Handler.source.url}"
+    else:
+        data_dir = os.environ.get("DATA_DIR", "") or "/data"
+        Handler.source = FileSource(os.path.join(data_dir, "data"))
+        what = f"file {Handler.source.path}"
+
+    try:
+        server = Server(("0.0.0.0", port), Handler)
+    except OSError as e:
+        print(f"echo: cannot listen on port {port}: {e}", file=sys.stderr)
+        return 1
+
+    # Serve from a thread; the main thread only waits for SIGTERM/SIGINT. (shutdown()
+    # must not be called from the thread running serve_forever.)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    print(f"echo: serving {what} on port {port}", file=sys.stderr)
+    while not stop.wait(0.5):
+        pass
+    print("echo: stopping", file=sys.stderr)
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
