@@ -124,9 +124,9 @@ export const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 
 const show = (v: unknown) => JSON.stringify(v);
 
-/** Read the stack's config through Pulumi and validate it. */
-export function loadConfig(): AppConfig {
-    const project = pulumi.getProject();
+/** Read the stack's config through Pulumi and validate it (`overrides`: for tests). */
+export function loadConfig(overrides: Partial<ConfigContext> = {}): AppConfig {
+    const project = overrides.project ?? pulumi.getProject();
     const source: ConfigSource = {
         keys: () => Object.keys(pulumi.runtime.allConfig())
             .filter((k) => k.startsWith(`${project}:`))
@@ -135,7 +135,7 @@ export function loadConfig(): AppConfig {
         get: (key) => pulumi.runtime.getConfig(`${project}:${key}`),
         isSecret: (key) => isConfigSecret(`${project}:${key}`),
     };
-    return parseConfig(source, { project, stack: pulumi.getStack(), hostArch: process.arch });
+    return parseConfig(source, { project, stack: pulumi.getStack(), hostArch: process.arch, ...overrides });
 }
 
 /** `<project>-<stack>`, made a valid namespace name (stack names may hold `_` and `.`). */
@@ -261,10 +261,11 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
         "a DNS label: at most 63 lower-case letters, digits and '-', starting and ending alphanumeric") ?? "default";
     const context = str("context", raw("context"));
 
-    if (raw("echoReplicas") !== undefined && !ECHO_IS_OWN_WORKLOAD.includes(coupling)) {
-        fail("echoReplicas", raw("echoReplicas"), `unset for coupling ${coupling}, where echo is not its own workload (it applies to ${ECHO_IS_OWN_WORKLOAD.join(", ")})`);
-    }
     const echoReplicas = number("echoReplicas", 1, { integer: true, min: 1 });
+    // 1 is Pulumi.yaml's default (so always "set"); anything else is a mistake here
+    if (echoReplicas !== 1 && !ECHO_IS_OWN_WORKLOAD.includes(coupling)) {
+        fail("echoReplicas", raw("echoReplicas"), `unset (or 1) for coupling ${coupling}, where echo is not its own workload (it applies to ${ECHO_IS_OWN_WORKLOAD.join(", ")})`);
+    }
     const generatorIntervalSeconds = number("generatorIntervalSeconds", 2, { integer: false, min: 0, exclusiveMin: true });
     const maxLines = number("maxLines", 10000, { integer: true, min: 1 });
     if (maxLines > 10_000_000) fail("maxLines", maxLines, "at most 10000000 (the data file lives on a small volume)");

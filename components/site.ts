@@ -73,8 +73,8 @@ export class ClusterSite extends pulumi.ComponentResource {
     }
 
     /** Options for resources placed in this cluster under `parent` (default: the site). */
-    childOptions(parent?: pulumi.Resource): pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions {
-        return { parent: parent ?? this, provider: this.provider, providers: { kubernetes: this.provider } };
+    childOptions(parent?: pulumi.Resource): pulumi.CustomResourceOptions {
+        return { parent: parent ?? this, provider: this.provider };
     }
 
     /** `kubectl port-forward` for a Service in this cluster. */

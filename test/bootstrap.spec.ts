@@ -1,0 +1,299 @@
+// scripts/up.sh and scripts/down.sh, run for real against fake tools.
+// Each case builds a PATH holding only `bash` plus the fakes it wants, so the real
+// pulumi/docker/kind/kubectl (if installed) are never reached. The fakes append
+// their argv (and any stdin) to a log file, which is what the assertions read.
+import { strict as assert } from "assert";
+import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const repoRoot = path.resolve(__dirname, "..");
+const upScript = path.join("scripts", "up.sh");
+const downScript = path.join("scripts", "down.sh");
+const libScript = path.join("scripts", "lib.sh");
+
+/** Real bash, found on the test runner's own PATH. */
+function findBash(): string {
+    const r = spawnSync("bash", ["-c", "command -v bash"], { encoding: "utf8" });
+    assert.equal(r.status, 0, "bash is required to run these tests");
+    return fs.realpathSync(r.stdout.trim());
+}
+const bash = findBash();
+
+type Tool = "pulumi" | "docker" | "kind" | "kubectl";
+
+// Fake tool bodies. FAKE_STATE=fresh: nothing exists yet; FAKE_STATE=existing:
+// everything up.sh would create is already there. FAKE_DOCKER_ENGINE=down makes `docker info` fail.
+const fakes: Record<Tool, string> = {
+    docker: `
+case "$1" in
+  info) [[ "\${FAKE_DOCKER_ENGINE:-up}" == up ]] || { echo "Cannot connect to the Docker daemon" >&2; exit 1; } ;;
+  inspect)
+    if [[ "$FAKE_STATE" == fresh && "$*" == *State.Running* ]]; then echo "Error: No such object" >&2; exit 1; fi
+    if [[ "$*" == *State.Running* ]]; then echo true
+    elif [[ "$*" == *Networks.kind* ]]; then [[ "$FAKE_STATE" == fresh ]] && echo null || echo '{"NetworkID":"x"}'
+    else [[ "$FAKE_STATE" == fresh ]] && exit 1; echo '[{}]'
+    fi ;;
+  exec) [[ "$2" == -i ]] && read_stdin ;;
+esac
+exit 0`,
+    kind: `
+case "$1 $2" in
+  "get clusters") echo other-cluster; [[ "$FAKE_STATE" == existing ]] && echo "\${KIND_CLUSTER_NAME:-app-coupling}" ;;
+  "get nodes") echo "$4-control-plane" ;;
+  "create cluster") read_stdin ;;
+esac
+exit 0`,
+    kubectl: `
+[[ "$*" == *"-f -"* ]] && read_stdin
+exit 0`,
+    pulumi: `
+case "$1 \${2:-}" in
+  "whoami "*) [[ "$FAKE_STATE" == existing ]] || exit 1; echo someone ;;
+  "config get") [[ "$FAKE_STATE" == existing ]] || exit 1; echo "kind-\${KIND_CLUSTER_NAME:-app-coupling}" ;;
+  "stack select") [[ "$FAKE_STATE" == existing || "$*" == *--create* ]] || exit 1 ;;
+  "stack output") echo "kubectl --context kind-app-coupling -n app port-forward svc/echo 8000:8000" ;;
+  "up "*|"destroy "*) echo "  cwd=$PWD passphrase=\${PULUMI_CONFIG_PASSPHRASE-UNSET}" >>"$FAKE_LOG" ;;
+esac
+exit 0`,
+};
+
+interface Sandbox {
+    dir: string;
+    bin: string;
+    log: string;
+}
+
+let sandboxes: string[] = [];
+
+/** A temp dir whose bin/ holds bash and the given fake tools, and nothing else. */
+function sandbox(tools: Tool[]): Sandbox {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-spec-"));
+    sandboxes.push(dir);
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    // bash is the only real program the scripts need before (and besides) the four tools:
+    // everything else they do is bash builtins.
+    fs.symlinkSync(bash, path.join(bin, "bash"));
+    const log = path.join(dir, "calls.log");
+    for (const tool of tools) {
+        const script = [
+            `#!${bash}`,
+            `read_stdin() { local line; while IFS= read -r line; do printf '  | %s\\n' "$line" >>"$FAKE_LOG"; done; }`,
+            `printf '%s\\n' "${tool} $*" >>"$FAKE_LOG"`,
+            fakes[tool],
+            "",
+        ].join("\n");
+        fs.writeFileSync(path.join(bin, tool), script, { mode: 0o755 });
+    }
+    return { dir, bin, log };
+}
+
+function run(sb: Sandbox, script: string, opts: { args?: string[]; env?: Record<string, string>; cwd?: string } = {}): SpawnSyncReturns<string> {
+    // A clean environment: nothing from the developer's shell (KIND_CLUSTER_NAME, PULUMI_*) leaks in.
+    const env = { PATH: sb.bin, HOME: sb.dir, FAKE_LOG: sb.log, FAKE_STATE: "fresh", ...opts.env };
+    const cwd = opts.cwd ?? repoRoot;
+    const r = spawnSync("bash", [path.resolve(repoRoot, script), ...(opts.args ?? [])], { cwd, env, encoding: "utf8", timeout: 20000 });
+    assert.equal(r.error, undefined, `spawn failed: ${r.error}`);
+    return r;
+}
+
+function calls(sb: Sandbox): string[] {
+    return fs.existsSync(sb.log) ? fs.readFileSync(sb.log, "utf8").split("\n").filter((l) => l !== "") : [];
+}
+
+/** The invocations only (not the stdin lines the fakes echoed). */
+function commands(sb: Sandbox): string[] {
+    return calls(sb).filter((l) => !l.startsWith("  "));
+}
+
+/** The "  TOOL: hint" line printed for a missing tool, or undefined. */
+function hintLine(r: SpawnSyncReturns<string>, tool: string): string | undefined {
+    return r.stderr.split("\n").find((l) => l.startsWith(`  ${tool}: `));
+}
+
+function assertHint(r: SpawnSyncReturns<string>, tool: Tool): void {
+    const line = hintLine(r, tool);
+    assert.ok(line?.includes(hints[tool]), `no install hint for ${tool}:\n${r.stderr}`);
+}
+
+function output(r: SpawnSyncReturns<string>): string {
+    return `${r.stdout}\n${r.stderr}`;
+}
+
+/** The tool names on the "missing required tools:" line. */
+function missingTools(r: SpawnSyncReturns<string>): string[] {
+    const m = /missing required tools: (.*)/.exec(r.stderr);
+    assert.ok(m, `no missing-tools line in stderr:\n${r.stderr}`);
+    return m[1].trim().split(/\s+/);
+}
+
+const hints: Record<Tool, string> = {
+    pulumi: "curl -fsSL https://get.pulumi.com | sh",
+    docker: "https://docs.docker.com/get-docker/",
+    kind: "go install sigs.k8s.io/kind@v0.24.0",
+    kubectl: "https://kubernetes.io/docs/tasks/tools/#kubectl",
+};
+
+describe("local bootstrap scripts", () => {
+    afterEach(() => {
+        for (const dir of sandboxes) fs.rmSync(dir, { recursive: true, force: true });
+        sandboxes = [];
+    });
+
+    describe("static checks", () => {
+        for (const script of [upScript, downScript, libScript]) {
+            it(`${script} parses (bash -n)`, () => {
+                const r = spawnSync(bash, ["-n", path.join(repoRoot, script)], { encoding: "utf8" });
+                assert.equal(r.status, 0, r.stderr);
+            });
+        }
+
+        it("scripts are shellcheck-clean (skipped when shellcheck is not installed)", function () {
+            const probe = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
+            if (probe.error || probe.status !== 0) this.skip();
+            const r = spawnSync("shellcheck", ["-x", upScript, downScript, libScript], { cwd: repoRoot, encoding: "utf8" });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+        });
+    });
+
+    describe("up.sh tool check", () => {
+        it("exits 3 naming only the missing tools, with install hints, and runs nothing", () => {
+            const sb = sandbox(["pulumi", "docker"]);
+            const r = run(sb, upScript);
+            assert.equal(r.status, 3, output(r));
+            assert.deepEqual(missingTools(r), ["kind", "kubectl"]);
+            assertHint(r, "kind");
+            assertHint(r, "kubectl");
+            assert.equal(hintLine(r, "pulumi"), undefined, "pulumi is present");
+            assert.equal(hintLine(r, "docker"), undefined, "docker is present");
+            assert.deepEqual(calls(sb), [], "no tool may be invoked before the check passes");
+        });
+
+        it("lists all four tools with hints when none is installed", () => {
+            const sb = sandbox([]);
+            const r = run(sb, upScript);
+            assert.equal(r.status, 3, output(r));
+            assert.deepEqual(missingTools(r), ["pulumi", "docker", "kind", "kubectl"]);
+            for (const tool of Object.keys(hints) as Tool[]) assertHint(r, tool);
+        });
+
+        it("stops when the Docker engine does not answer, before any kind or pulumi command", () => {
+            const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+            const r = run(sb, upScript, { env: { FAKE_DOCKER_ENGINE: "down" } });
+            assert.notEqual(r.status, 0, output(r));
+            assert.match(r.stderr, /Docker engine is not running/);
+            assert.deepEqual(calls(sb), ["docker info"]);
+        });
+    });
+
+    describe("up.sh with working (fake) tools", () => {
+        it("on a fresh machine creates registry, cluster, registry wiring, stack, then pulumi up with extra args", () => {
+            const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+            const r = run(sb, upScript, { args: ["--diff", "--skip-preview"] });
+            assert.equal(r.status, 0, output(r));
+            const cmds = commands(sb);
+            const expected = [
+                "docker info",
+                "docker inspect -f {{.State.Running}} kind-registry",
+                "docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry registry:2.8.3",
+                "kind get clusters",
+                "kind create cluster --name app-coupling --config=-",
+                "kind get nodes --name app-coupling",
+                "docker exec app-coupling-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
+                "docker exec -i app-coupling-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml",
+                "docker inspect -f {{json .NetworkSettings.Networks.kind}} kind-registry",
+                "docker network connect kind kind-registry",
+                "kubectl --context kind-app-coupling apply -f -",
+                "pulumi whoami",
+                "pulumi login --local",
+                "pulumi stack select dev --create",
+                "pulumi config get context --stack dev",
+                "pulumi config set context kind-app-coupling --stack dev",
+                "pulumi up --yes --stack dev --diff --skip-preview",
+                "pulumi stack output portForward --stack dev",
+            ];
+            assert.deepEqual(cmds, expected);
+
+            const log = calls(sb).join("\n");
+            // kind config: containerd reads per-registry hosts from certs.d
+            assert.match(log, /\| \s*config_path = "\/etc\/containerd\/certs\.d"/);
+            assert.match(log, /\| \[host\."http:\/\/kind-registry:5000"\]/);
+            assert.match(log, /\| {3}name: local-registry-hosting\n.*\| {3}namespace: kube-public/);
+            assert.match(log, /\|\s+host: "localhost:5001"/);
+            // pulumi runs from the repo root, with an (empty) passphrase and a warning about it
+            assert.ok(calls(sb).includes(`  cwd=${repoRoot} passphrase=`), log);
+            assert.match(r.stderr, /PULUMI_CONFIG_PASSPHRASE is unset/);
+            assert.match(r.stdout, /port-forward svc\/echo 8000:8000/);
+        });
+
+        it("re-run skips what exists: no registry run, no cluster create, no login, context untouched", () => {
+            const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+            const r = run(sb, upScript, { env: { FAKE_STATE: "existing", PULUMI_CONFIG_PASSPHRASE: "s3cret" } });
+            assert.equal(r.status, 0, output(r));
+            const cmds = commands(sb);
+            for (const forbidden of [/^docker run/, /^docker start/, /^kind create/, /^docker network connect/, /^pulumi login/, /^pulumi config set/]) {
+                assert.ok(!cmds.some((c) => forbidden.test(c)), `unexpected ${forbidden} in:\n${cmds.join("\n")}`);
+            }
+            assert.ok(cmds.includes("pulumi up --yes --stack dev"), cmds.join("\n"));
+            assert.ok(calls(sb).some((l) => l.endsWith("passphrase=s3cret")), "the user's passphrase is kept");
+            assert.doesNotMatch(r.stderr, /PULUMI_CONFIG_PASSPHRASE is unset/);
+        });
+
+        it("honours KIND_CLUSTER_NAME and works from any directory", () => {
+            const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+            const r = run(sb, upScript, { env: { KIND_CLUSTER_NAME: "mine" }, cwd: sb.dir });
+            assert.equal(r.status, 0, output(r));
+            const cmds = commands(sb);
+            assert.ok(cmds.includes("kind create cluster --name mine --config=-"), cmds.join("\n"));
+            assert.ok(cmds.includes("kubectl --context kind-mine apply -f -"), cmds.join("\n"));
+            assert.ok(cmds.includes("pulumi config set context kind-mine --stack dev"), cmds.join("\n"));
+            assert.ok(calls(sb).some((l) => l.includes(`cwd=${repoRoot} `)), "pulumi must run in the repo root");
+        });
+    });
+
+    describe("down.sh", () => {
+        it("exits 3 when kind is missing (kubectl is not needed) and runs nothing", () => {
+            const sb = sandbox(["pulumi", "docker"]);
+            const r = run(sb, downScript);
+            assert.equal(r.status, 3, output(r));
+            assert.deepEqual(missingTools(r), ["kind"]);
+            assertHint(r, "kind");
+            assert.equal(hintLine(r, "kubectl"), undefined, "down.sh does not need kubectl");
+            assert.deepEqual(calls(sb), []);
+        });
+
+        it("stops when the Docker engine does not answer, before any kind or pulumi command", () => {
+            const sb = sandbox(["pulumi", "docker", "kind"]);
+            const r = run(sb, downScript, { env: { FAKE_DOCKER_ENGINE: "down" } });
+            assert.notEqual(r.status, 0, output(r));
+            assert.match(r.stderr, /Docker engine is not running/);
+            assert.deepEqual(calls(sb), ["docker info"]);
+        });
+
+        it("destroys the dev stack, then deletes only the cluster and registry up.sh made", () => {
+            const sb = sandbox(["pulumi", "docker", "kind"]);
+            const r = run(sb, downScript, { env: { FAKE_STATE: "existing" } });
+            assert.equal(r.status, 0, output(r));
+            assert.deepEqual(commands(sb), [
+                "docker info",
+                "pulumi whoami",
+                "pulumi stack select dev",
+                "pulumi destroy --yes --stack dev",
+                "kind get clusters",
+                "kind delete cluster --name app-coupling",
+                "docker inspect kind-registry",
+                "docker rm -f kind-registry",
+            ]);
+        });
+
+        it("when nothing exists, deletes nothing", () => {
+            const sb = sandbox(["pulumi", "docker", "kind"]);
+            const r = run(sb, downScript, { env: { FAKE_STATE: "fresh" } });
+            assert.equal(r.status, 0, output(r));
+            const cmds = commands(sb);
+            assert.ok(!cmds.some((c) => /^(pulumi destroy|kind delete|docker rm)/.test(c)), cmds.join("\n"));
+        });
+    });
+});

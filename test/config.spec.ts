@@ -1,0 +1,148 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ConfigError, defaultNamespace, parseConfig } from "../components/config";
+import { evaluate, lastRegistered } from "./harness";
+
+const CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
+const DIGEST = "a".repeat(64);
+
+/** Evaluate and expect a ConfigError naming the key, the value and what is allowed, with nothing registered. */
+async function rejects(values: Record<string, unknown>, key: string, value: string, allowed: RegExp,
+    opts: Parameters<typeof evaluate>[1] = {}) {
+    await assert.rejects(evaluate(values, opts), (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+        const line = err.problems.find((p) => p.startsWith(`${key}:`));
+        assert.ok(line, `no problem reported for ${key}; got:\n${err.message}`);
+        assert.ok(line.includes(value), `message does not show the value ${value}: ${line}`);
+        assert.match(line, allowed);
+        return true;
+    });
+    assert.deepEqual(lastRegistered, [], "resources were registered despite invalid config");
+}
+
+describe("config: every invalid value fails before anything is created", () => {
+    const cases: [string, Record<string, unknown>, string, string, RegExp, Parameters<typeof evaluate>[1]?][] = [
+        ["unknown coupling", { coupling: "sidecar" }, "coupling", "sidecar", /container, pod, volume, service, clusters/],
+        ["negative interval", { generatorIntervalSeconds: "-1" }, "generatorIntervalSeconds", "-1", /a number > 0/],
+        ["zero interval", { generatorIntervalSeconds: "0" }, "generatorIntervalSeconds", "\"0\"", /a number > 0/],
+        ["non-numeric interval", { generatorIntervalSeconds: "soon" }, "generatorIntervalSeconds", "soon", /a number > 0/],
+        ["fractional maxLines", { maxLines: "1.5" }, "maxLines", "1.5", /an integer >= 1/],
+        ["zero maxLines", { maxLines: "0" }, "maxLines", "\"0\"", /an integer >= 1/],
+        ["zero echoReplicas", { coupling: "volume", echoReplicas: "0" }, "echoReplicas", "\"0\"", /an integer >= 1/],
+        ["echoReplicas where echo is not its own workload", { coupling: "pod", echoReplicas: "2" }, "echoReplicas", "\"2\"", /unset \(or 1\) for coupling pod/],
+        ["echoReplicas with container", { coupling: "container", echoReplicas: "3" }, "echoReplicas", "\"3\"", /volume, service, clusters/],
+        ["bad service type", { serviceType: "Ingress" }, "serviceType", "Ingress", /ClusterIP, NodePort, LoadBalancer/],
+        ["bad access mode", { coupling: "volume", storage: { accessMode: "ReadOnlyMany" } }, "storage.accessMode", "ReadOnlyMany", /ReadWriteOnce, ReadWriteMany/],
+        ["bad storage size", { coupling: "volume", storage: { size: "lots" } }, "storage.size", "lots", /quantity/],
+        ["unknown storage field", { coupling: "volume", storage: { sise: "1Gi" } }, "storage.sise", "1Gi", /size, storageClass, accessMode, retainOnDelete/],
+        ["missing clusters block", { coupling: "clusters" }, "clusters", "(unset)", /clusters\.generator\.context/],
+        ["missing echo cluster", { coupling: "clusters", clusters: { generator: { context: "kind-a" } } }, "clusters.echo", "(unset)", /kube context/],
+        ["identical contexts", { coupling: "clusters", clusters: { generator: { context: "kind-a" }, echo: { context: "kind-a" } } },
+            "clusters.echo.context", "kind-a", /a different cluster/],
+        ["clusters rendered without generatorUrl", { coupling: "clusters", clusters: CLUSTERS, renderYamlTo: "out" },
+            "clusters.generatorUrl", "(unset)", /renderYamlTo/],
+        ["generatorUrl with a path", { coupling: "clusters", clusters: { ...CLUSTERS, generatorUrl: "http://x:8080/data" } },
+            "clusters.generatorUrl", "http://x:8080/data", /base URL/],
+        ["tag-only prebuilt image", { images: { generator: "reg/gen:1.0", echo: `reg/echo@sha256:${DIGEST}` } },
+            "images.generator", "reg/gen:1.0", /digest-pinned/],
+        ["prebuilt images missing one the coupling runs", { coupling: "container", images: { generator: `reg/gen@sha256:${DIGEST}` } },
+            "images", "generator", /missing: app/],
+        ["unknown platform", { platform: "linux/s390x" }, "platform", "linux/s390x", /linux\/amd64, linux\/arm64/],
+        ["unsupported host without platform", {}, "platform", "s390x", /explicit platform/, { hostArch: "s390x" }],
+        ["bad registry", { imageRegistry: "Registry With Spaces" }, "imageRegistry", "Registry With Spaces", /registry host/],
+        ["bad namespace", { namespace: "Bad_Namespace" }, "namespace", "Bad_Namespace", /DNS label/],
+        ["username without password", { registryUsername: "ci" }, "registryUsername/registryPassword", "registryUsername", /set both or neither/],
+        ["plain-text password", { registryUsername: "ci", registryPassword: "hunter2" }, "registryPassword", "(hidden)", /--secret/],
+        ["misspelled key", { couplng: "pod" }, "couplng", "pod", /a known key/],
+        ["bad resource quantity", { resources: { echo: { limits: { memory: "lots" } } } }, "resources.echo.limits.memory", "lots", /quantity/],
+        ["unknown container in resources", { resources: { sidecar: {} } }, "resources.sidecar", "{}", /generator, echo, adapter, app/],
+        ["openshift not a boolean", { openshift: "yes" }, "openshift", "yes", /true or false/],
+        ["images as a string", { images: "reg/gen" }, "images", "reg/gen", /an object/],
+        ["both images and imagesFromStack", { images: { app: `r/a@sha256:${DIGEST}` }, imagesFromStack: "org/app-coupling/build", coupling: "container" },
+            "imagesFromStack", "org/app-coupling/build", /choose one/],
+    ];
+    for (const [title, values, key, value, allowed, opts] of cases) {
+        it(`rejects ${title}`, () => rejects(values, key, value, allowed, opts));
+    }
+
+    it("reports every problem at once, one line each", async () => {
+        await assert.rejects(evaluate({ coupling: "volume", maxLines: "-5", serviceType: "Nope", storage: { accessMode: "RWO" } }),
+            (err: ConfigError) => {
+                assert.deepEqual(err.problems.map((p) => p.split(":")[0]), ["maxLines", "serviceType", "storage.accessMode"]);
+                assert.match(err.message, /^invalid stack configuration:\n {2}- /);
+                return true;
+            });
+    });
+
+    it("never shows the password in an error", async () => {
+        await assert.rejects(evaluate({ registryUsername: "ci", registryPassword: "hunter2", coupling: "nope" }),
+            (err: Error) => !err.message.includes("hunter2"));
+    });
+});
+
+describe("config: defaults and accepted values", () => {
+    it("applies the documented defaults", async () => {
+        const { config } = await evaluate({}, { stack: "dev" });
+        assert.equal(config.coupling, "pod");
+        assert.equal(config.imageRegistry, "localhost:5001");
+        assert.equal(config.namespace, "app-coupling-dev");
+        assert.equal(config.platform, "linux/amd64");
+        assert.equal(config.echoReplicas, 1);
+        assert.equal(config.generatorIntervalSeconds, 2);
+        assert.equal(config.maxLines, 10000);
+        assert.equal(config.serviceType, "ClusterIP");
+        assert.deepEqual(config.storage, { size: "1Gi", storageClass: undefined, accessMode: "ReadWriteOnce", retainOnDelete: false });
+        assert.equal(config.openshift, false);
+        assert.equal(config.registryAuth, undefined);
+    });
+
+    it("treats the empty defaults Pulumi.yaml declares exactly like unset keys", async () => {
+        const project = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
+        const declared: Record<string, unknown> = {};
+        for (const [key, schema] of Object.entries<{ default: unknown; type: string; description: string }>(project.config)) {
+            assert.ok(schema.type && schema.description !== undefined && "default" in schema, `${key} lacks type/default/description`);
+            declared[key] = typeof schema.default === "string" ? schema.default : JSON.stringify(schema.default);
+        }
+        const withDefaults = await evaluate(declared, { stack: "dev" });
+        const without = await evaluate({}, { stack: "dev" });
+        assert.deepEqual(withDefaults.config, without.config);
+    });
+
+    it("declares in Pulumi.yaml every key the program reads", () => {
+        const project = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
+        const { CONFIG_KEYS } = require("../components/config") as typeof import("../components/config");
+        assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+    });
+
+    it("accepts fractions for the interval and objects set with --path", async () => {
+        const { config } = await evaluate({
+            coupling: "volume", generatorIntervalSeconds: "0.5", echoReplicas: "3",
+            storage: { size: "5Gi", storageClass: "fast-ssd", accessMode: "ReadWriteMany", retainOnDelete: true },
+        });
+        assert.equal(config.generatorIntervalSeconds, 0.5);
+        assert.equal(config.echoReplicas, 3);
+        assert.deepEqual(config.storage, { size: "5Gi", storageClass: "fast-ssd", accessMode: "ReadWriteMany", retainOnDelete: true });
+    });
+
+    it("defaults the platform to the deploying machine's architecture; an explicit one wins", async () => {
+        assert.equal((await evaluate({}, { hostArch: "arm64" })).config.platform, "linux/arm64");
+        assert.equal((await evaluate({}, { hostArch: "x64" })).config.platform, "linux/amd64");
+        assert.equal((await evaluate({ platform: "linux/amd64" }, { hostArch: "arm64" })).config.platform, "linux/amd64");
+    });
+
+    it("makes a valid namespace from any stack name", () => {
+        assert.equal(defaultNamespace({ project: "app-coupling", stack: "Feature_X.2" }), "app-coupling-feature-x-2");
+    });
+
+    it("wraps registry credentials' password in a Pulumi secret", async () => {
+        const config = parseConfig({
+            keys: () => ["registryUsername", "registryPassword"],
+            get: (k) => ({ registryUsername: "ci", registryPassword: "hunter2" } as Record<string, string>)[k],
+            isSecret: (k) => k === "registryPassword",
+        }, { project: "app-coupling", stack: "t", hostArch: "x64" });
+        assert.equal(config.registryAuth?.server, "localhost:5001");
+        assert.equal(await config.registryAuth?.password.isSecret, true);
+    });
+});

@@ -1,0 +1,187 @@
+// Evaluates the program under pulumi.runtime.setMocks — Pulumi's own unit-test path —
+// and returns every resource it registered (type, name, URN, provider, resolved inputs)
+// and the stack outputs. Each call is a fresh evaluation, so one test process can
+// evaluate every coupling and config.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig, loadConfig } from "../components/config";
+import { deployStack, StackOutputs } from "../components/program";
+
+export const PROJECT = "app-coupling";
+
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    /** URN of the explicit provider the resource was registered with, if any. */
+    providerUrn?: string;
+    inputs: Record<string, any>;
+    /** What the mock returned as the resource's state (inputs plus provider-filled fields). */
+    state: Record<string, any>;
+}
+
+export interface Evaluation {
+    config: AppConfig;
+    resources: Registered[];
+    outputs: Record<string, unknown>;
+    /** Whether each output is a Pulumi secret. */
+    secretOutputs: Record<string, boolean>;
+}
+
+export interface EvaluateOptions {
+    stack?: string;
+    /** Keys (without the project prefix) the stack stores encrypted. */
+    secretKeys?: string[];
+    hostArch?: string;
+    imagesDir?: string;
+    /** Stack name -> outputs, for `imagesFromStack`. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+}
+
+const short = (s: string) => crypto.createHash("sha256").update(s).digest("hex").slice(0, 8);
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null));
+
+/** What a provider would fill in: auto-names, digests, load-balancer addresses. */
+function mockState(type: string, name: string, inputs: Record<string, any>, opts: EvaluateOptions): Record<string, any> {
+    const state = clone(inputs) ?? {};
+    if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm")) {
+        state.metadata = { ...(state.metadata ?? {}) };
+        // Pulumi auto-naming: logical name plus a random suffix (deterministic here)
+        state.metadata.name ??= `${name}-${short(type + name)}`;
+        if (type === "kubernetes:core/v1:Service") {
+            state.spec.clusterIP = "10.96.0.10";
+            if (state.spec.type === "LoadBalancer") state.status = { loadBalancer: { ingress: [{ ip: "203.0.113.10" }] } };
+            if (state.spec.type === "NodePort") state.spec.ports = state.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 }));
+        }
+        if (type === "kubernetes:route.openshift.io/v1:Route") state.spec.host = `${state.metadata.name}.apps.example.test`;
+    }
+    if (type === "docker:index/image:Image") {
+        const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
+        state.repoDigest = `${repository}@sha256:${crypto.createHash("sha256").update(inputs.imageName).digest("hex")}`;
+    }
+    if (type === "pulumi:pulumi:StackReference") {
+        state.outputs = opts.stackOutputs?.[inputs.name] ?? {};
+        state.secretOutputNames = [];
+    }
+    return state;
+}
+
+function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value: T | undefined; secret: boolean }> {
+    if (output === undefined) return Promise.resolve({ value: undefined, secret: false });
+    const o = pulumi.output(output);
+    return Promise.all([
+        new Promise<T>((r) => o.apply((v) => { r(v as T); return v; })),
+        o.isSecret,
+    ]).then(([value, secret]) => ({ value, secret }));
+}
+
+/**
+ * Evaluate the program with `values` as the stack's config (keys without the project
+ * prefix; objects are passed as JSON like Pulumi does). Throws what the program throws.
+ */
+/** Resources registered by the latest evaluation, even one that threw. */
+export let lastRegistered: { type: string; name: string }[] = [];
+
+export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
+    const recorded: Omit<Registered, "urn" | "providerUrn">[] = [];
+    lastRegistered = recorded;
+    const providerRefs: (string | undefined)[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            const seq = recorded.length;
+            const state = mockState(args.type, args.name, args.inputs, opts);
+            recorded.push({ type: args.type, name: args.name, inputs: clone(args.inputs), state });
+            providerRefs.push(args.provider || undefined);
+            // the sequence number lets us find the URN the mock monitor computed
+            return { id: `${args.name}-id`, state: { ...state, __seq: seq } };
+        },
+        call: (args) => args.inputs,
+    }, PROJECT, opts.stack ?? "test", false);
+
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) {
+        if (value === undefined) continue;
+        config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(config, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+
+    const appConfig = loadConfig({ hostArch: opts.hostArch ?? "x64" });
+    const stack: StackOutputs = deployStack(appConfig, { imagesDir: opts.imagesDir });
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: Record<string, boolean> = {};
+    for (const [key, output] of Object.entries(stack)) {
+        const { value, secret } = await resolve(output as pulumi.Input<unknown>);
+        if (value !== undefined) outputs[key] = value;
+        secretOutputs[key] = secret;
+    }
+    await pulumi.runtime.disconnect();
+
+    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { urn: string; state: { __seq?: number } }> } | undefined;
+    const urns: string[] = [];
+    for (const { urn, state } of monitor?.resources.values() ?? []) {
+        if (typeof state?.__seq === "number") urns[state.__seq] = urn;
+    }
+    const resources = recorded.map((r, i) => ({
+        ...r,
+        urn: urns[i],
+        providerUrn: providerRefs[i]?.replace(/::[^:]*$/, ""),
+    }));
+    return { config: appConfig, resources, outputs, secretOutputs };
+}
+
+// ---- helpers for assertions ----
+
+export function ofType(e: Evaluation, type: string): Registered[] {
+    return e.resources.filter((r) => r.type === type);
+}
+
+export function one(e: Evaluation, type: string, name: string): Registered {
+    const found = e.resources.filter((r) => r.type === type && r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}: ` +
+            e.resources.map((r) => `${r.type}/${r.name}`).join(", "));
+    }
+    return found[0];
+}
+
+export const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+export const SERVICE = "kubernetes:core/v1:Service";
+export const NAMESPACE = "kubernetes:core/v1:Namespace";
+export const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+export const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+export const SECRET = "kubernetes:core/v1:Secret";
+export const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
+export const K8S_PROVIDER = "pulumi:providers:kubernetes";
+export const IMAGE = "docker:index/image:Image";
+
+export function podSpec(r: Registered): any {
+    return r.inputs.spec.template.spec;
+}
+
+export function containers(r: Registered): any[] {
+    return podSpec(r).containers;
+}
+
+export function container(r: Registered, name: string): any {
+    const c = containers(r).find((x) => x.name === name);
+    if (!c) throw new Error(`${r.name} has no container ${name}: ${containers(r).map((x) => x.name).join(", ")}`);
+    return c;
+}
+
+export function envOf(c: any): Record<string, string> {
+    return Object.fromEntries((c.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+}
+
+/** Every Kubernetes object the evaluation would apply, as the API server would get it. */
+export function kubernetesObjects(e: Evaluation): { resource: Registered; object: Record<string, any> }[] {
+    return e.resources
+        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"))
+        .map((r) => ({ resource: r, object: { ...r.inputs, metadata: { ...r.inputs.metadata, name: r.state.metadata?.name } } }));
+}
+
+/** Does a label selector select these labels? */
+export function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+    return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
