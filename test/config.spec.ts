@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, defaultNamespace, parseConfig } from "../components/config";
 import { evaluate, lastRegistered } from "./harness";
@@ -143,6 +144,6 @@ describe("config: defaults and accepted values", () => {
             isSecret: (k) => k === "registryPassword",
         }, { project: "app-coupling", stack: "t", hostArch: "x64" });
         assert.equal(config.registryAuth?.server, "localhost:5001");
-        assert.equal(await config.registryAuth?.password.isSecret, true);
+        assert.equal(await pulumi.isSecret(config.registryAuth!.password), true);
     });
 });

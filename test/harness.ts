@@ -15,6 +15,10 @@ export interface Registered {
     urn: string;
     /** URN of the explicit provider the resource was registered with, if any. */
     providerUrn?: string;
+    /** URN of the parent resource. */
+    parentUrn?: string;
+    /** Resource options the engine would get. */
+    retainOnDelete: boolean;
     inputs: Record<string, any>;
     /** What the mock returned as the resource's state (inputs plus provider-filled fields). */
     state: Record<string, any>;
@@ -71,7 +75,7 @@ function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value: T | u
     const o = pulumi.output(output);
     return Promise.all([
         new Promise<T>((r) => o.apply((v) => { r(v as T); return v; })),
-        o.isSecret,
+        pulumi.isSecret(o),
     ]).then(([value, secret]) => ({ value, secret }));
 }
 
@@ -85,18 +89,30 @@ export let lastRegistered: { type: string; name: string }[] = [];
 export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
     const recorded: Omit<Registered, "urn" | "providerUrn">[] = [];
     lastRegistered = recorded;
+    // the RPC request carries what newResource is not given (parent, options)
+    let request: { getParent(): string; getRetainondelete(): boolean } | undefined;
     const providerRefs: (string | undefined)[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
             const seq = recorded.length;
             const state = mockState(args.type, args.name, args.inputs, opts);
-            recorded.push({ type: args.type, name: args.name, inputs: clone(args.inputs), state });
+            recorded.push({
+                type: args.type, name: args.name, inputs: clone(args.inputs), state,
+                parentUrn: request?.getParent() || undefined, retainOnDelete: request?.getRetainondelete() ?? false,
+            });
             providerRefs.push(args.provider || undefined);
             // the sequence number lets us find the URN the mock monitor computed
             return { id: `${args.name}-id`, state: { ...state, __seq: seq } };
         },
         call: (args) => args.inputs,
     }, PROJECT, opts.stack ?? "test", false);
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: typeof request, cb: unknown): Promise<void>;
+        resources: Map<string, { urn: string; state: { __seq?: number } }>;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    // newResource runs synchronously inside registerResource, before its first await
+    monitor.registerResource = (req, cb) => { request = req; return register(req, cb); };
 
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) {
@@ -117,9 +133,8 @@ export async function evaluate(values: Record<string, unknown>, opts: EvaluateOp
     }
     await pulumi.runtime.disconnect();
 
-    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { urn: string; state: { __seq?: number } }> } | undefined;
     const urns: string[] = [];
-    for (const { urn, state } of monitor?.resources.values() ?? []) {
+    for (const { urn, state } of monitor.resources.values()) {
         if (typeof state?.__seq === "number") urns[state.__seq] = urn;
     }
     const resources = recorded.map((r, i) => ({
@@ -184,4 +199,29 @@ export function kubernetesObjects(e: Evaluation): { resource: Registered; object
 /** Does a label selector select these labels? */
 export function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
     return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** How a Pulumi secret travels in resource inputs under mocks. */
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
+}
+
+/** The value with every secret wrapper removed. */
+export function reveal(v: any): any {
+    if (isSecretValue(v)) return reveal(v.value);
+    if (Array.isArray(v)) return v.map(reveal);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+    return v;
+}
+
+/** Every string in `v` that is not inside a secret. */
+export function plainStrings(v: any): string[] {
+    if (isSecretValue(v)) return [];
+    if (typeof v === "string") return [v];
+    if (Array.isArray(v)) return v.flatMap(plainStrings);
+    if (v && typeof v === "object") return Object.values(v).flatMap(plainStrings);
+    return [];
 }

@@ -102,8 +102,7 @@ fi
 
 # Keep existing numbers (the file may live on a volume that outlives the pod); count
 # them once and track the count ourselves instead of running wc every beat.
-count=$(wc -l <"$DATA_FILE")
-count=$((count + 0))
+count=$(($(wc -l <"$DATA_FILE") + 0)) # textual: some wc pad the number with spaces
 log "writing to $DATA_FILE every ${INTERVAL_SECONDS}s, keeping ${MAX_LINES} lines (have $count)"
 
 while :; do

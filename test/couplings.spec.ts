@@ -1,0 +1,394 @@
+// The exact shape each coupling produces: which images are built, the workloads'
+// containers, images, volumes, mounts, env, selectors, providers and URLs.
+import { strict as assert } from "assert";
+import {
+    container, containers, DEPLOYMENT, envOf, evaluate, Evaluation, IMAGE, K8S_PROVIDER, NAMESPACE, NETWORK_POLICY, ofType, one,
+    isSecretValue, PDB, podSpec, PVC, Registered, reveal, selects, SERVICE,
+} from "./harness";
+
+const CLUSTERS = { generator: { context: "kind-gen" }, echo: { context: "kind-echo", kubeconfig: "/tmp/echo.kubeconfig" } };
+const DIGEST_REF = /^localhost:5001\/app-coupling-(generator|echo|app)@sha256:[a-f0-9]{64}$/;
+
+function builtImages(e: Evaluation): string[] {
+    return ofType(e, IMAGE).map((r) => r.name).sort();
+}
+
+function imageOf(e: Evaluation, name: string): string {
+    return (e.outputs.images as Record<string, string>)[name];
+}
+
+function echoService(e: Evaluation): Registered {
+    return one(e, SERVICE, "echo");
+}
+
+/** The Deployments whose pods the echo Service selects. */
+function echoBackends(e: Evaluation): Registered[] {
+    const selector = echoService(e).inputs.spec.selector;
+    return ofType(e, DEPLOYMENT).filter((d) => selects(selector, d.inputs.spec.template.metadata.labels));
+}
+
+function assertDeploymentSelectsOwnPods(d: Registered) {
+    assert.ok(selects(d.inputs.spec.selector.matchLabels, d.inputs.spec.template.metadata.labels),
+        `${d.name}: selector does not match its pod template`);
+}
+
+describe("images component", () => {
+    it("builds only what each coupling runs, tagged by content hash and platform, deployed by digest", async () => {
+        for (const [coupling, expected, extra] of [
+            ["container", ["app"], {}], ["pod", ["echo", "generator"], {}], ["volume", ["echo", "generator"], {}],
+            ["service", ["echo", "generator"], {}], ["clusters", ["echo", "generator"], { clusters: CLUSTERS }],
+        ] as const) {
+            const e = await evaluate({ coupling, ...extra });
+            assert.deepEqual(builtImages(e), expected, coupling);
+            for (const image of ofType(e, IMAGE)) {
+                assert.match(image.inputs.imageName, new RegExp(`^localhost:5001/app-coupling-${image.name}:amd64-[a-f0-9]{16}$`));
+                assert.equal(image.inputs.build.platform, "linux/amd64");
+                assert.equal(image.inputs.build.context, image.name === "app" ? "images" : `images/${image.name}`);
+                assert.equal(image.inputs.build.dockerfile, `images/${image.name}/Dockerfile`);
+                assert.equal(image.inputs.registry, undefined, "no credentials configured");
+            }
+            assert.deepEqual(Object.keys(e.outputs.images as object).sort(), expected);
+            for (const ref of Object.values(e.outputs.images as object)) assert.match(ref, DIGEST_REF);
+        }
+    });
+
+    it("tags differ between platforms, so two architectures never share a tag", async () => {
+        const amd = await evaluate({ coupling: "pod" }, { hostArch: "x64" });
+        const arm = await evaluate({ coupling: "pod" }, { hostArch: "arm64" });
+        const tag = (e: Evaluation, n: string) => one(e, IMAGE, n).inputs.imageName.split(":").pop();
+        assert.match(tag(arm, "generator"), /^arm64-/);
+        assert.notEqual(tag(amd, "generator").slice(6), tag(arm, "generator").slice(6));
+        assert.equal(one(arm, IMAGE, "echo").inputs.build.platform, "linux/arm64");
+    });
+
+    it("pushes with the configured credentials, the password a secret", async () => {
+        const e = await evaluate({ coupling: "pod", imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "hunter2" },
+            { secretKeys: ["registryPassword"] });
+        const image = one(e, IMAGE, "generator");
+        assert.match(image.inputs.imageName, /^ghcr\.io\/acme\/app-coupling-generator:/);
+        assert.ok(isSecretValue(image.inputs.registry), "the registry block, password included, is a secret");
+        assert.deepEqual(reveal(image.inputs.registry), { server: "ghcr.io", username: "ci", password: "hunter2" });
+    });
+
+    it("builds nothing with prebuilt images and deploys exactly those references", async () => {
+        const gen = `reg.example/gen@sha256:${"1".repeat(64)}`;
+        const echo = `reg.example/echo@sha256:${"2".repeat(64)}`;
+        const e = await evaluate({ coupling: "volume", images: { generator: gen, echo } });
+        assert.deepEqual(builtImages(e), []);
+        assert.equal(container(one(e, DEPLOYMENT, "generator"), "generator").image, gen);
+        assert.equal(container(one(e, DEPLOYMENT, "echo"), "echo").image, echo);
+        assert.deepEqual(e.outputs.images, { generator: gen, echo });
+    });
+
+    it("promotes the digests another stack exported (imagesFromStack)", async () => {
+        const app = `reg.example/app@sha256:${"3".repeat(64)}`;
+        const e = await evaluate({ coupling: "container", imagesFromStack: "acme/app-coupling/build" },
+            { stackOutputs: { "acme/app-coupling/build": { images: { app } } } });
+        assert.deepEqual(builtImages(e), []);
+        assert.equal(one(e, "pulumi:pulumi:StackReference", "images-from-acme/app-coupling/build").inputs.name, "acme/app-coupling/build");
+        assert.equal(container(one(e, DEPLOYMENT, "app"), "app").image, app);
+    });
+
+    it("fails clearly when the referenced stack exports no digest for a needed image", async () => {
+        await assert.rejects(evaluate({ coupling: "pod", imagesFromStack: "acme/app-coupling/build" },
+            { stackOutputs: { "acme/app-coupling/build": { images: { generator: "reg/gen:latest" } } } }),
+        /imagesFromStack: stack acme\/app-coupling\/build exports no digest-pinned "(generator|echo)" image/);
+    });
+});
+
+describe("coupling: container", () => {
+    let e: Evaluation;
+    before(async () => { e = await evaluate({ coupling: "container", generatorIntervalSeconds: "0.5", maxLines: "500" }); });
+
+    it("runs one container, `app`, from the combined image, on an emptyDir", () => {
+        const app = one(e, DEPLOYMENT, "app");
+        assert.equal(ofType(e, DEPLOYMENT).length, 1);
+        assert.deepEqual(containers(app).map((c) => c.name), ["app"]);
+        const c = container(app, "app");
+        assert.equal(c.image, imageOf(e, "app"));
+        assert.deepEqual(envOf(c), { DATA_DIR: "/data", INTERVAL_SECONDS: "0.5", MAX_LINES: "500", PORT: "8000" });
+        assert.deepEqual(c.volumeMounts, [{ name: "data", mountPath: "/data" }]);
+        // 500 lines x 6 bytes, twice (file + trimmed copy), rounded up, plus 1 MiB slack
+        assert.deepEqual(podSpec(app).volumes, [{ name: "data", emptyDir: { sizeLimit: "2Mi" } }]);
+        assert.deepEqual(c.ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+        assert.equal(app.inputs.spec.replicas, 1);
+        assertDeploymentSelectsOwnPods(app);
+    });
+
+    it("probes both programs: liveness fails when either is dead", () => {
+        const c = container(one(e, DEPLOYMENT, "app"), "app");
+        assert.deepEqual(c.livenessProbe.exec.command, ["/app/app.sh", "--check"]);
+        assert.equal(c.readinessProbe.httpGet.path, "/ready");
+    });
+
+    it("the echo Service selects the app pods on port 8000", () => {
+        assert.deepEqual(echoBackends(e).map((d) => d.name), ["app"]);
+        assert.deepEqual(echoService(e).inputs.spec.ports, [{ name: "http", port: 8000, targetPort: "http", protocol: "TCP" }]);
+        assert.equal(echoService(e).inputs.spec.type, "ClusterIP");
+    });
+});
+
+describe("coupling: pod", () => {
+    let e: Evaluation;
+    before(async () => { e = await evaluate({ coupling: "pod", generatorIntervalSeconds: "3", maxLines: "200000" }); });
+
+    it("runs generator and echo as two containers of one pod, each from its own image", () => {
+        const pod = one(e, DEPLOYMENT, "pod");
+        assert.equal(ofType(e, DEPLOYMENT).length, 1);
+        assert.deepEqual(containers(pod).map((c) => c.name), ["generator", "echo"]);
+        assert.equal(container(pod, "generator").image, imageOf(e, "generator"));
+        assert.equal(container(pod, "echo").image, imageOf(e, "echo"));
+        assert.notEqual(imageOf(e, "generator"), imageOf(e, "echo"));
+        assertDeploymentSelectsOwnPods(pod);
+    });
+
+    it("shares one emptyDir: generator writes it, echo mounts it read-only", () => {
+        const pod = one(e, DEPLOYMENT, "pod");
+        assert.deepEqual(podSpec(pod).volumes, [{ name: "data", emptyDir: { sizeLimit: "4Mi" } }]);
+        assert.deepEqual(container(pod, "generator").volumeMounts, [{ name: "data", mountPath: "/data" }]);
+        assert.deepEqual(container(pod, "echo").volumeMounts, [{ name: "data", mountPath: "/data", readOnly: true }]);
+    });
+
+    it("passes the config to the programs", () => {
+        const pod = one(e, DEPLOYMENT, "pod");
+        assert.deepEqual(envOf(container(pod, "generator")), { DATA_DIR: "/data", INTERVAL_SECONDS: "3", MAX_LINES: "200000" });
+        assert.deepEqual(envOf(container(pod, "echo")), { PORT: "8000", DATA_DIR: "/data" });
+    });
+
+    it("probes each container on its own terms", () => {
+        const pod = one(e, DEPLOYMENT, "pod");
+        assert.deepEqual(container(pod, "generator").livenessProbe.exec.command, ["/app/generator.sh", "--check"]);
+        assert.equal(container(pod, "echo").readinessProbe.httpGet.path, "/ready");
+        assert.equal(container(pod, "echo").livenessProbe.httpGet.path, "/healthz");
+    });
+
+    it("the echo Service selects the pod, port 8000 to the echo container's named port", () => {
+        assert.deepEqual(echoBackends(e).map((d) => d.name), ["pod"]);
+        const port = echoService(e).inputs.spec.ports[0];
+        assert.equal(port.port, 8000);
+        assert.equal(container(one(e, DEPLOYMENT, "pod"), "echo").ports[0].name, port.targetPort);
+    });
+
+    it("creates its namespace and puts everything in it, through one provider", () => {
+        const ns = one(e, NAMESPACE, "app");
+        assert.equal(ns.inputs.metadata.name, "app-coupling-test");
+        const provider = one(e, K8S_PROVIDER, "app");
+        for (const r of e.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== NAMESPACE)) {
+            assert.equal(r.inputs.metadata.namespace, "app-coupling-test", `${r.type} ${r.name}`);
+            assert.equal(r.providerUrn, provider.urn, `${r.type} ${r.name} not created through the stack's provider`);
+        }
+    });
+
+    it("outputs the endpoint, namespace, images and a port-forward command", () => {
+        const svcName = echoService(e).state.metadata.name;
+        assert.equal(e.outputs.coupling, "pod");
+        assert.equal(e.outputs.namespace, "app-coupling-test");
+        assert.equal(e.outputs.endpoint, `http://${svcName}.app-coupling-test.svc.cluster.local:8000/data`);
+        assert.equal(e.outputs.portForward, `kubectl -n app-coupling-test port-forward svc/${svcName} 8000:8000`);
+        assert.equal(e.outputs.externalUrl, undefined);
+    });
+
+    it("uses the configured kube context, or renders YAML instead of applying", async () => {
+        const withContext = await evaluate({ coupling: "pod", context: "kind-dev" });
+        assert.equal(one(withContext, K8S_PROVIDER, "app").inputs.context, "kind-dev");
+        assert.match(withContext.outputs.portForward as string, /^kubectl --context kind-dev /);
+        const rendered = await evaluate({ coupling: "pod", renderYamlTo: "out/manifests" });
+        assert.equal(one(rendered, K8S_PROVIDER, "app").inputs.renderYamlToDirectory, "out/manifests");
+    });
+});
+
+describe("coupling: volume", () => {
+    it("shares a claim: generator single writer (Recreate), echo read-only with its own replicas", async () => {
+        const e = await evaluate({ coupling: "volume", echoReplicas: "3", storage: { size: "5Gi", storageClass: "standard" } });
+        const claim = one(e, PVC, "data");
+        assert.deepEqual(claim.inputs.spec, { accessModes: ["ReadWriteOnce"], storageClassName: "standard", resources: { requests: { storage: "5Gi" } } });
+        const claimName = claim.state.metadata.name;
+
+        const generator = one(e, DEPLOYMENT, "generator");
+        assert.equal(generator.inputs.spec.replicas, 1);
+        assert.deepEqual(generator.inputs.spec.strategy, { type: "Recreate" });
+        assert.deepEqual(podSpec(generator).volumes, [{ name: "data", persistentVolumeClaim: { claimName, readOnly: false } }]);
+        assert.deepEqual(container(generator, "generator").volumeMounts, [{ name: "data", mountPath: "/data" }]);
+        assert.equal(container(generator, "generator").image, imageOf(e, "generator"));
+
+        const echo = one(e, DEPLOYMENT, "echo");
+        assert.equal(echo.inputs.spec.replicas, 3);
+        assert.deepEqual(echo.inputs.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+        assert.deepEqual(podSpec(echo).volumes, [{ name: "data", persistentVolumeClaim: { claimName, readOnly: true } }]);
+        assert.deepEqual(container(echo, "echo").volumeMounts, [{ name: "data", mountPath: "/data", readOnly: true }]);
+        assert.equal(container(echo, "echo").image, imageOf(e, "echo"));
+        assert.deepEqual(echoBackends(e).map((d) => d.name), ["echo"], "the echo Service selects echo pods only");
+        assertDeploymentSelectsOwnPods(generator);
+        assertDeploymentSelectsOwnPods(echo);
+
+        const pdb = one(e, PDB, "echo");
+        assert.ok(selects(pdb.inputs.spec.selector.matchLabels, echo.inputs.spec.template.metadata.labels));
+        assert.ok(!selects(pdb.inputs.spec.selector.matchLabels, generator.inputs.spec.template.metadata.labels));
+    });
+
+    it("with ReadWriteOnce, echo pods require the generator's node", async () => {
+        const e = await evaluate({ coupling: "volume" });
+        const echo = one(e, DEPLOYMENT, "echo");
+        const terms = podSpec(echo).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+        assert.equal(terms.length, 1);
+        assert.equal(terms[0].topologyKey, "kubernetes.io/hostname");
+        assert.ok(selects(terms[0].labelSelector.matchLabels, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels),
+            "the affinity must select the generator's pods");
+        assert.ok(!selects(terms[0].labelSelector.matchLabels, echo.inputs.spec.template.metadata.labels));
+        assert.equal(ofType(e, PDB).length, 0, "no budget for a single echo replica");
+    });
+
+    it("with ReadWriteMany, echo schedules freely", async () => {
+        const e = await evaluate({ coupling: "volume", storage: { accessMode: "ReadWriteMany" } });
+        assert.deepEqual(one(e, PVC, "data").inputs.spec.accessModes, ["ReadWriteMany"]);
+        assert.equal(podSpec(one(e, DEPLOYMENT, "echo")).affinity, undefined);
+    });
+
+    it("retainOnDelete keeps the claim (and its data) when the stack or the coupling goes", async () => {
+        const kept = await evaluate({ coupling: "volume", storage: { retainOnDelete: true } });
+        assert.equal(one(kept, PVC, "data").retainOnDelete, true);
+        const dropped = await evaluate({ coupling: "volume" });
+        assert.equal(one(dropped, PVC, "data").retainOnDelete, false);
+        assert.equal(one(kept, PVC, "data").urn, one(dropped, PVC, "data").urn);
+    });
+});
+
+describe("coupling: service", () => {
+    let e: Evaluation;
+    before(async () => { e = await evaluate({ coupling: "service", echoReplicas: "2" }); });
+
+    it("gives the generator pod an adapter sidecar on a shared emptyDir", () => {
+        const generator = one(e, DEPLOYMENT, "generator");
+        assert.deepEqual(containers(generator).map((c) => c.name), ["generator", "adapter"]);
+        const adapter = container(generator, "adapter");
+        assert.equal(adapter.image, imageOf(e, "echo"), "the adapter is the echo image in file mode");
+        assert.deepEqual(envOf(adapter), { PORT: "8080", DATA_DIR: "/data" });
+        assert.deepEqual(adapter.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+        assert.deepEqual(adapter.volumeMounts, [{ name: "data", mountPath: "/data", readOnly: true }]);
+        assert.deepEqual(container(generator, "generator").volumeMounts, [{ name: "data", mountPath: "/data" }]);
+        assert.equal(podSpec(generator).volumes[0].emptyDir.sizeLimit, "2Mi");
+        assert.deepEqual(generator.inputs.spec.strategy, { type: "Recreate" });
+    });
+
+    it("puts a ClusterIP Service in front of the adapter, selecting the generator pods", () => {
+        const svc = one(e, SERVICE, "generator");
+        assert.equal(svc.inputs.spec.type, "ClusterIP");
+        assert.deepEqual(svc.inputs.spec.ports, [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
+        const generator = one(e, DEPLOYMENT, "generator");
+        assert.ok(selects(svc.inputs.spec.selector, generator.inputs.spec.template.metadata.labels));
+        assert.ok(!selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "echo").inputs.spec.template.metadata.labels));
+    });
+
+    it("runs echo in upstream mode at the generator Service's real name and namespace, with no data volume", () => {
+        const svc = one(e, SERVICE, "generator");
+        const echo = one(e, DEPLOYMENT, "echo");
+        const c = container(echo, "echo");
+        assert.deepEqual(envOf(c), {
+            PORT: "8000",
+            UPSTREAM_URL: `http://${svc.state.metadata.name}.${svc.inputs.metadata.namespace}.svc.cluster.local:8080`,
+        });
+        assert.deepEqual(c.volumeMounts, []);
+        assert.equal(podSpec(echo).volumes, undefined);
+        assert.equal(echo.inputs.spec.replicas, 2);
+        assert.deepEqual(echoBackends(e).map((d) => d.name), ["echo"]);
+        assert.ok(one(e, PDB, "echo"));
+    });
+
+    it("lets only echo pods reach the adapter, and anyone reach echo's port", () => {
+        const adapterPolicy = one(e, NETWORK_POLICY, "adapter-ingress").inputs.spec;
+        const generator = one(e, DEPLOYMENT, "generator");
+        const echo = one(e, DEPLOYMENT, "echo");
+        assert.ok(selects(adapterPolicy.podSelector.matchLabels, generator.inputs.spec.template.metadata.labels));
+        assert.equal(adapterPolicy.ingress.length, 1);
+        assert.deepEqual(adapterPolicy.ingress[0].ports, [{ port: 8080, protocol: "TCP" }]);
+        const from = adapterPolicy.ingress[0].from;
+        assert.equal(from.length, 1);
+        assert.ok(selects(from[0].podSelector.matchLabels, echo.inputs.spec.template.metadata.labels));
+        assert.ok(!selects(from[0].podSelector.matchLabels, generator.inputs.spec.template.metadata.labels));
+
+        const echoPolicy = one(e, NETWORK_POLICY, "echo-ingress").inputs.spec;
+        assert.ok(selects(echoPolicy.podSelector.matchLabels, echo.inputs.spec.template.metadata.labels));
+        assert.deepEqual(echoPolicy.ingress, [{ ports: [{ port: 8000, protocol: "TCP" }] }]);
+    });
+});
+
+describe("coupling: clusters", () => {
+    let e: Evaluation;
+    before(async () => { e = await evaluate({ coupling: "clusters", clusters: CLUSTERS, echoReplicas: "2" }); });
+
+    it("builds two providers from the two contexts", () => {
+        assert.deepEqual(one(e, K8S_PROVIDER, "generator-side").inputs, { context: "kind-gen" });
+        assert.deepEqual(one(e, K8S_PROVIDER, "echo-side").inputs, { context: "kind-echo", kubeconfig: "/tmp/echo.kubeconfig" });
+    });
+
+    it("creates each side's objects through its own cluster's provider", () => {
+        const generatorProvider = one(e, K8S_PROVIDER, "generator-side").urn;
+        const echoProvider = one(e, K8S_PROVIDER, "echo-side").urn;
+        const expectations: [string, string, string][] = [
+            [NAMESPACE, "generator-side", generatorProvider], [DEPLOYMENT, "generator", generatorProvider],
+            [SERVICE, "generator", generatorProvider], [NETWORK_POLICY, "adapter-ingress", generatorProvider],
+            [NAMESPACE, "echo-side", echoProvider], [DEPLOYMENT, "echo", echoProvider], [SERVICE, "echo", echoProvider],
+            [PDB, "echo", echoProvider], [NETWORK_POLICY, "echo-ingress", echoProvider],
+        ];
+        for (const [type, name, provider] of expectations) assert.equal(one(e, type, name).providerUrn, provider, `${type} ${name}`);
+        for (const r of e.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
+            assert.ok([generatorProvider, echoProvider].includes(r.providerUrn!), `${r.type} ${r.name} uses no explicit provider`);
+        }
+        assert.equal(ofType(e, DEPLOYMENT).length, 2);
+    });
+
+    it("exposes the generator's adapter with a LoadBalancer, open to callers from the other cluster", () => {
+        const svc = one(e, SERVICE, "generator");
+        assert.equal(svc.inputs.spec.type, "LoadBalancer");
+        assert.ok(selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels));
+        const policy = one(e, NETWORK_POLICY, "adapter-ingress").inputs.spec;
+        assert.deepEqual(policy.ingress, [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8080, protocol: "TCP" }] }]);
+        assert.deepEqual(containers(one(e, DEPLOYMENT, "generator")).map((c) => c.name), ["generator", "adapter"]);
+    });
+
+    it("points echo at the generator Service's load-balancer address", () => {
+        const echo = container(one(e, DEPLOYMENT, "echo"), "echo");
+        assert.equal(envOf(echo).UPSTREAM_URL, "http://203.0.113.10:8080");
+        assert.equal(e.outputs.generatorUrl, "http://203.0.113.10:8080");
+        assert.equal(one(e, DEPLOYMENT, "echo").inputs.spec.replicas, 2);
+        assert.match(e.outputs.portForward as string, /^kubectl --context kind-echo -n app-coupling-test port-forward svc\/echo-/);
+    });
+
+    it("uses clusters.generatorUrl when given, and renders each cluster to its own directory", async () => {
+        const r = await evaluate({ coupling: "clusters", renderYamlTo: "out", clusters: { ...CLUSTERS, generatorUrl: "http://gen.example.com:8080/" } });
+        assert.equal(envOf(container(one(r, DEPLOYMENT, "echo"), "echo")).UPSTREAM_URL, "http://gen.example.com:8080");
+        assert.equal(one(r, K8S_PROVIDER, "generator-side").inputs.renderYamlToDirectory, "out/generator-cluster");
+        assert.equal(one(r, K8S_PROVIDER, "echo-side").inputs.renderYamlToDirectory, "out/echo-cluster");
+    });
+});
+
+describe("stable echo endpoint across single-cluster couplings", () => {
+    it("keeps the echo Service's URN, selector, ports and namespace whatever the coupling", async () => {
+        const seen = [];
+        for (const coupling of ["container", "pod", "volume", "service"]) {
+            const e = await evaluate({ coupling });
+            const svc = echoService(e);
+            seen.push({ urn: svc.urn, inputs: svc.inputs, endpoint: e.outputs.endpoint, namespace: one(e, NAMESPACE, "app").urn });
+            assert.equal(echoBackends(e).length, 1, `${coupling}: exactly one workload backs echo`);
+        }
+        for (const s of seen.slice(1)) assert.deepEqual(s, seen[0]);
+        assert.equal(seen[0].urn, "urn:pulumi:test::app-coupling::app-coupling:index:Cluster$kubernetes:core/v1:Service::echo");
+    });
+
+    it("exposes echo as configured: LoadBalancer gives an externalUrl, NodePort its port", async () => {
+        const lb = await evaluate({ coupling: "pod", serviceType: "LoadBalancer" });
+        assert.equal(echoService(lb).inputs.spec.type, "LoadBalancer");
+        assert.equal(lb.outputs.externalUrl, "http://203.0.113.10:8000/data");
+        const np = await evaluate({ coupling: "pod", serviceType: "NodePort" });
+        assert.equal(np.outputs.externalUrl, "http://<node-address>:30080/data");
+    });
+
+    it("two stacks in one cluster never collide: separate namespaces, auto-named objects", async () => {
+        const a = await evaluate({ coupling: "pod" }, { stack: "dev" });
+        const b = await evaluate({ coupling: "pod" }, { stack: "staging" });
+        assert.notEqual(one(a, NAMESPACE, "app").inputs.metadata.name, one(b, NAMESPACE, "app").inputs.metadata.name);
+        for (const r of a.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== NAMESPACE)) {
+            assert.equal(r.inputs.metadata.name, undefined, `${r.type} ${r.name} must be auto-named`);
+        }
+    });
+});

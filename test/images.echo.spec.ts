@@ -1,0 +1,320 @@
+// echo.py as a real process serving real files (and a real upstream) on 127.0.0.1.
+// See DESIGN.md, "The images' contract".
+import { strict as assert } from "assert";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+const ECHO = path.resolve(__dirname, "..", "images", "echo", "echo.py");
+// The real interpreter behind `python3` (a pyenv-style shim costs ~0.2 s per start).
+const PYTHON = spawnSync("python3", ["-c", "import sys; print(sys.executable)"]).stdout.toString().trim() || "python3";
+
+// ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
+
+const children: ChildProcess[] = [];
+const servers: http.Server[] = [];
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "echo-test-"));
+    tempDirs.push(dir);
+    return dir;
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+interface Reply {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+}
+
+function request(port: number, urlPath: string, method = "GET"): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+        // agent: false -> a fresh connection each time; the raw path is sent as given
+        // (so "/../etc/passwd" really reaches the server).
+        const req = http.request({ host: "127.0.0.1", port, path: urlPath, method, agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        });
+        req.on("error", reject);
+        req.setTimeout(3000, () => req.destroy(new Error(`${method} ${urlPath}: timeout`)));
+        req.end();
+    });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            if (await cond()) return;
+        } catch {
+            // not up yet
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(50);
+    }
+}
+
+interface Echo {
+    child: ChildProcess;
+    port: number;
+    stderr: () => string;
+}
+
+async function startEcho(env: Record<string, string>): Promise<Echo> {
+    const port = await freePort();
+    const child = spawn(PYTHON, [ECHO], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port), ...env },
+        stdio: ["ignore", "ignore", "pipe"],
+    });
+    children.push(child);
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    await waitUntil(`echo on port ${port}`, async () => {
+        if (child.exitCode !== null) throw new Error(`echo exited ${child.exitCode}: ${stderr}`);
+        return (await request(port, "/healthz")).status === 200;
+    });
+    return { child, port, stderr: () => stderr };
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+    if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
+        child.once("exit", (code) => {
+            clearTimeout(timer);
+            resolve(code);
+        });
+    });
+}
+
+function probe(port: number, urlPath: string): Promise<number | null> {
+    const child = spawn(PYTHON, [ECHO, "--probe", urlPath], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port) },
+        stdio: "ignore",
+    });
+    children.push(child);
+    return exited(child, 5000);
+}
+
+afterEach(async function () {
+    for (const c of children.splice(0)) {
+        if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    }
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+    for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// ---- the specs --------------------------------------------------------------------------
+
+describe("images/echo/echo.py", function () {
+    describe("file mode", function () {
+        it("serves the exact file at /data; /healthz is 200; /ready follows the file", async function () {
+            const dir = tempDir();
+            const echo = await startEcho({ DATA_DIR: dir });
+
+            assert.equal((await request(echo.port, "/healthz")).body, "ok\n");
+            assert.equal((await request(echo.port, "/ready")).status, 503, "no file yet");
+            assert.equal((await request(echo.port, "/data")).status, 503, "no file yet");
+
+            const content = Array.from({ length: 1000 }, (_, i) => String((i * 7919) % 32768)).join("\n") + "\n";
+            fs.writeFileSync(path.join(dir, "data"), content);
+            assert.equal((await request(echo.port, "/ready")).status, 200);
+            const res = await request(echo.port, "/data");
+            assert.equal(res.status, 200);
+            assert.equal(res.body, content);
+            assert.equal(res.headers["content-type"], "text/plain; charset=utf-8");
+            assert.equal(res.headers["content-length"], String(Buffer.byteLength(content)));
+            assert.equal(res.headers["cache-control"], "no-store");
+        });
+
+        it("notices appends and atomic replacement of the file (no stale cache)", async function () {
+            const dir = tempDir();
+            const file = path.join(dir, "data");
+            fs.writeFileSync(file, "1\n");
+            const echo = await startEcho({ DATA_DIR: dir });
+            assert.equal((await request(echo.port, "/data")).body, "1\n");
+            fs.appendFileSync(file, "2\n");
+            assert.equal((await request(echo.port, "/data")).body, "1\n2\n");
+            // Same size, new inode: what the generator's trim (write temp + rename) does.
+            fs.writeFileSync(path.join(dir, "tmp"), "3\n4\n");
+            fs.renameSync(path.join(dir, "tmp"), file);
+            assert.equal((await request(echo.port, "/data")).body, "3\n4\n");
+        });
+
+        it("answers 404 for every other path: no listing, no traversal", async function () {
+            const dir = tempDir();
+            fs.writeFileSync(path.join(dir, "data"), "7\n");
+            fs.writeFileSync(path.join(dir, "secret"), "do not serve\n");
+            const echo = await startEcho({ DATA_DIR: dir });
+            for (const p of ["/", "/data/", "/../etc/passwd", "/foo", "/secret", "/data/../secret", "/data%2f", "/%2e%2e/etc/passwd"]) {
+                const res = await request(echo.port, p);
+                assert.equal(res.status, 404, `${p} should be 404`);
+                assert.ok(!res.body.includes("do not serve") && !res.body.includes("root:"), `${p} leaked`);
+            }
+        });
+
+        it("supports HEAD with the same headers and no body", async function () {
+            const dir = tempDir();
+            fs.writeFileSync(path.join(dir, "data"), "123\n456\n");
+            const echo = await startEcho({ DATA_DIR: dir });
+            const head = await request(echo.port, "/data", "HEAD");
+            assert.equal(head.status, 200);
+            assert.equal(head.body, "");
+            assert.equal(head.headers["content-length"], "8");
+            assert.equal((await request(echo.port, "/healthz", "HEAD")).status, 200);
+            assert.equal((await request(echo.port, "/ready", "HEAD")).status, 200);
+            assert.equal((await request(echo.port, "/nope", "HEAD")).status, 404);
+        });
+
+        it("keeps connections alive (HTTP/1.1)", async function () {
+            const dir = tempDir();
+            fs.writeFileSync(path.join(dir, "data"), "5\n");
+            const echo = await startEcho({ DATA_DIR: dir });
+            const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+            const sockets = new Set<net.Socket>();
+            try {
+                for (let i = 0; i < 3; i++) {
+                    await new Promise<void>((resolve, reject) => {
+                        const req = http.get({ host: "127.0.0.1", port: echo.port, path: "/data", agent }, (res) => {
+                            sockets.add(res.socket);
+                            res.resume();
+                            res.on("end", () => resolve());
+                        });
+                        req.on("error", reject);
+                    });
+                }
+            } finally {
+                agent.destroy();
+            }
+            assert.equal(sockets.size, 1, "three requests should share one connection");
+        });
+
+        it("exits 0 within 1 s of SIGTERM, even with an idle keep-alive connection open", async function () {
+            const dir = tempDir();
+            const echo = await startEcho({ DATA_DIR: dir });
+            const idle = net.connect(echo.port, "127.0.0.1");
+            idle.on("error", () => undefined);
+            await new Promise((r) => idle.once("connect", r));
+            const t0 = Date.now();
+            echo.child.kill("SIGTERM");
+            assert.equal(await exited(echo.child, 1000), 0);
+            assert.ok(Date.now() - t0 < 1000);
+            idle.destroy();
+        });
+
+        it("--probe PATH exits 0 on 200 and 1 otherwise", async function () {
+            const dir = tempDir();
+            const echo = await startEcho({ DATA_DIR: dir });
+            assert.equal(await probe(echo.port, "/healthz"), 0);
+            assert.equal(await probe(echo.port, "healthz"), 0, "the leading slash is optional");
+            assert.equal(await probe(echo.port, "/ready"), 1, "503 before the file exists");
+            assert.equal(await probe(echo.port, "/nope"), 1);
+            echo.child.kill("SIGTERM");
+            await exited(echo.child, 1000);
+            assert.equal(await probe(echo.port, "/healthz"), 1, "nothing listening");
+        });
+
+        it("refuses a bad PORT with exit code 2", async function () {
+            const child = spawn(PYTHON, [ECHO], { env: { PATH: process.env.PATH, PORT: "http" }, stdio: "ignore" });
+            children.push(child);
+            assert.equal(await exited(child, 5000), 2);
+        });
+    });
+
+    describe("upstream mode (UPSTREAM_URL)", function () {
+        // A tiny upstream we can stop at will; it counts the requests it serves.
+        async function startUpstream(body: string): Promise<{ port: number; hits: () => number; server: http.Server }> {
+            let hits = 0;
+            const server = http.createServer((req, res) => {
+                hits++;
+                if (req.url !== "/data") {
+                    res.writeHead(404).end();
+                    return;
+                }
+                res.writeHead(200, { "Content-Type": "text/plain" }).end(body);
+            });
+            servers.push(server);
+            await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+            return { port: (server.address() as net.AddressInfo).port, hits: () => hits, server };
+        }
+
+        it("serves the upstream's /data, cached, then the last good copy with a Warning when it is gone", async function () {
+            const up = await startUpstream("11\n22\n");
+            const echo = await startEcho({
+                UPSTREAM_URL: `http://127.0.0.1:${up.port}/`, // a trailing slash is tolerated
+                UPSTREAM_CACHE_SECONDS: "0.3",
+                UPSTREAM_TIMEOUT_SECONDS: "0.5",
+            });
+            assert.equal((await request(echo.port, "/ready")).status, 200);
+            const fresh = await request(echo.port, "/data");
+            assert.equal(fresh.status, 200);
+            assert.equal(fresh.body, "11\n22\n");
+            assert.equal(fresh.headers.warning, undefined);
+
+            // Within the cache period echo does not call the upstream again.
+            const before = up.hits();
+            for (let i = 0; i < 5; i++) await request(echo.port, "/data");
+            assert.ok(up.hits() - before <= 1, `upstream hit ${up.hits() - before} times for 5 requests`);
+
+            up.server.closeAllConnections();
+            await new Promise((r) => up.server.close(r));
+            await sleep(400); // let the cache expire
+            const stale = await request(echo.port, "/data");
+            assert.equal(stale.status, 200);
+            assert.equal(stale.body, "11\n22\n");
+            assert.equal(stale.headers.warning, '110 - "stale: upstream unavailable"');
+            assert.equal((await request(echo.port, "/ready")).status, 200, "it has data to serve");
+        });
+
+        it("works against another echo in file mode", async function () {
+            const dir = tempDir();
+            fs.writeFileSync(path.join(dir, "data"), "31\n32767\n0\n");
+            const upstream = await startEcho({ DATA_DIR: dir });
+            const echo = await startEcho({ UPSTREAM_URL: `http://127.0.0.1:${upstream.port}` });
+            const res = await request(echo.port, "/data");
+            assert.equal(res.status, 200);
+            assert.equal(res.body, "31\n32767\n0\n");
+        });
+
+        it("returns 502 and is not ready when the upstream never answered", async function () {
+            const deadPort = await freePort(); // nothing listens there
+            const echo = await startEcho({
+                UPSTREAM_URL: `http://127.0.0.1:${deadPort}`,
+                UPSTREAM_TIMEOUT_SECONDS: "0.5",
+            });
+            assert.equal((await request(echo.port, "/data")).status, 502);
+            assert.equal((await request(echo.port, "/ready")).status, 503);
+            assert.equal((await request(echo.port, "/healthz")).status, 200, "alive all the same");
+            assert.equal(await probe(echo.port, "/ready"), 1);
+        });
+
+        it("treats an upstream error status as a failure (502 without a good copy)", async function () {
+            const server = http.createServer((_req, res) => res.writeHead(500).end("boom"));
+            servers.push(server);
+            await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+            const port = (server.address() as net.AddressInfo).port;
+            const echo = await startEcho({ UPSTREAM_URL: `http://127.0.0.1:${port}` });
+            const res = await request(echo.port, "/data");
+            assert.equal(res.status, 502);
+            assert.ok(!res.body.includes("boom"));
+        });
+    });
+});

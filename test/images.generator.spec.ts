@@ -1,0 +1,267 @@
+// generator.sh as a real process under dash (and busybox ash when available), writing
+// real files in temp dirs. See DESIGN.md, "The images' contract".
+import { strict as assert } from "assert";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const GENERATOR = path.resolve(__dirname, "..", "images", "generator", "generator.sh");
+
+// ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
+
+const children: ChildProcess[] = [];
+const tempDirs: string[] = [];
+
+function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "generator-test-"));
+    tempDirs.push(dir);
+    return dir;
+}
+
+function hasCommand(cmd: string[]): boolean {
+    return spawnSync(cmd[0], [...cmd.slice(1), "-c", "exit 0"], { stdio: "ignore" }).status === 0;
+}
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+    // Only PATH from the parent: the scripts must not depend on anything else.
+    return { PATH: process.env.PATH ?? "/usr/bin:/bin", ...extra };
+}
+
+function start(shell: string[], args: string[], env: Record<string, string>): ChildProcess {
+    const child = spawn(shell[0], [...shell.slice(1), GENERATOR, ...args], {
+        env: baseEnv(env),
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    return child;
+}
+
+interface Done {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+}
+
+function finished(child: ChildProcess, timeoutMs: number): Promise<Done> {
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
+        child.once("close", (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code, signal, stdout, stderr });
+        });
+    });
+}
+
+function run(shell: string[], args: string[], env: Record<string, string>): Promise<Done> {
+    return finished(start(shell, args, env), 5000);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(25);
+    }
+}
+
+function readLines(file: string): string[] {
+    const text = fs.readFileSync(file, "utf8");
+    return text === "" ? [] : text.replace(/\n$/, "").split("\n");
+}
+
+function assertNumbers(lines: string[]): void {
+    for (const line of lines) {
+        assert.match(line, /^\d+$/, `not an integer line: ${JSON.stringify(line)}`);
+        const n = Number(line);
+        assert.ok(n >= 0 && n <= 32767, `out of range: ${n}`);
+    }
+}
+
+afterEach(function () {
+    for (const c of children.splice(0)) {
+        if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    }
+    for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// ---- the specs --------------------------------------------------------------------------
+
+// The image runs busybox ash; dash is the strict POSIX shell we always have here.
+const shells = [
+    { name: "dash", cmd: ["dash"] },
+    { name: "busybox ash", cmd: ["busybox", "sh"] },
+].map((s) => ({ ...s, available: hasCommand(s.cmd) }));
+
+describe("images/generator/generator.sh", function () {
+    it("is present, executable and has a /bin/sh shebang; sh and dash exist", function () {
+        const st = fs.statSync(GENERATOR);
+        assert.ok(st.mode & 0o111, "generator.sh must be executable");
+        assert.equal(fs.readFileSync(GENERATOR, "utf8").split("\n")[0], "#!/bin/sh");
+        assert.ok(hasCommand(["sh"]), "sh is required to run these tests");
+        assert.ok(hasCommand(["dash"]), "dash is required to run these tests");
+    });
+
+    for (const shell of shells) {
+        const title = shell.available
+            ? `under ${shell.name}`
+            : `under ${shell.name} (SKIPPED: \`${shell.cmd.join(" ")}\` is not available here; tests install nothing)`;
+        describe(title, function () {
+            before(function () {
+                if (!shell.available) this.skip();
+            });
+
+            it("appends integers 0..32767 at roughly the configured rate", async function () {
+                const dir = tempDir();
+                const file = path.join(dir, "data");
+                start(shell.cmd, [], { DATA_DIR: dir, INTERVAL_SECONDS: "0.1" });
+                await waitUntil("data file", () => fs.existsSync(file));
+                const t0 = Date.now();
+                const n0 = readLines(file).length;
+                await sleep(2000);
+                const lines = readLines(file);
+                const elapsed = (Date.now() - t0) / 1000;
+                assertNumbers(lines);
+                // Nominally 10 lines/s; process start-up per beat slows it a little, a
+                // loaded machine more. Assert a generous range, not an exact count.
+                const rate = (lines.length - n0) / elapsed;
+                assert.ok(rate >= 4 && rate <= 12, `rate ${rate.toFixed(1)} lines/s, expected ~10`);
+                // Values vary (uniform over 0..32767: 20 equal draws is ~impossible).
+                assert.ok(new Set(lines).size > 1, "numbers should be random");
+            });
+
+            it("trims to the newest MAX_LINES atomically and never shows a partial file", async function () {
+                const dir = tempDir();
+                const file = path.join(dir, "data");
+                fs.writeFileSync(file, "1\n2\n3\n"); // existing data is kept, then trimmed
+                const child = start(shell.cmd, [], { DATA_DIR: dir, INTERVAL_SECONDS: "0.05", MAX_LINES: "5" });
+                const seen: string[][] = [];
+                const deadline = Date.now() + 1500;
+                while (Date.now() < deadline) {
+                    const text = fs.readFileSync(file, "utf8");
+                    assert.ok(text === "" || text.endsWith("\n"), `partial line seen: ${JSON.stringify(text)}`);
+                    const lines = readLines(file);
+                    assert.ok(lines.length <= 5, `file has ${lines.length} lines, MAX_LINES is 5`);
+                    assertNumbers(lines);
+                    seen.push(lines);
+                    await sleep(10);
+                }
+                assert.deepEqual(seen[0].slice(0, 3), ["1", "2", "3"], "existing lines are kept at start");
+                const last = seen[seen.length - 1];
+                assert.equal(last.length, 5);
+                // The oldest lines are the ones dropped: the last snapshot is a suffix of the
+                // sequence, so its first line must not be the seeded "1" any more.
+                assert.notDeepEqual(last.slice(0, 3), ["1", "2", "3"]);
+                child.kill("SIGTERM");
+                await finished(child, 1000);
+                const leftovers = fs.readdirSync(dir).filter((f) => f !== "data");
+                assert.deepEqual(leftovers, [], "no temp files are left behind");
+            });
+
+            for (const signal of ["SIGTERM", "SIGINT"] as const) {
+                it(`exits 0 within 1 s of ${signal}`, async function () {
+                    const dir = tempDir();
+                    // A long interval: the signal arrives while the script sleeps.
+                    const child = start(shell.cmd, [], { DATA_DIR: dir, INTERVAL_SECONDS: "30" });
+                    await waitUntil("data file", () => fs.existsSync(path.join(dir, "data")));
+                    await sleep(200);
+                    const t0 = Date.now();
+                    child.kill(signal);
+                    const done = await finished(child, 1000);
+                    assert.equal(done.code, 0, `exit code (stderr: ${done.stderr})`);
+                    assert.ok(Date.now() - t0 < 1000);
+                });
+            }
+
+            it("--check passes on a fresh file and fails on a stale or missing one", async function () {
+                const dir = tempDir();
+                const file = path.join(dir, "data");
+                const env = { DATA_DIR: dir, INTERVAL_SECONDS: "2" };
+
+                const missing = await run(shell.cmd, ["--check"], env);
+                assert.equal(missing.code, 1);
+                assert.match(missing.stdout, /does not exist/);
+
+                fs.writeFileSync(file, "42\n");
+                assert.equal((await run(shell.cmd, ["--check"], env)).code, 0);
+
+                // Default limit is max(10, ceil(5 * INTERVAL_SECONDS)) = 10 s here.
+                const old = Date.now() / 1000 - 60;
+                fs.utimesSync(file, old, old);
+                const stale = await run(shell.cmd, ["--check"], env);
+                assert.equal(stale.code, 1);
+                assert.match(stale.stdout, /last modified \d+s ago \(limit 10s\)/);
+
+                // A slower generator gets a longer limit: 5 * 13 = 65 s.
+                assert.equal((await run(shell.cmd, ["--check"], { ...env, INTERVAL_SECONDS: "13" })).code, 0);
+                // And STALE_AFTER_SECONDS overrides it.
+                assert.equal((await run(shell.cmd, ["--check"], { ...env, STALE_AFTER_SECONDS: "120" })).code, 0);
+            });
+
+            it("--check passes while the generator runs", async function () {
+                const dir = tempDir();
+                const env = { DATA_DIR: dir, INTERVAL_SECONDS: "0.1" };
+                start(shell.cmd, [], env);
+                await waitUntil("data file", () => fs.existsSync(path.join(dir, "data")));
+                const check = await run(shell.cmd, ["--check"], env);
+                assert.equal(check.code, 0, check.stdout);
+            });
+
+            const badEnv: [string, string][] = [
+                ["INTERVAL_SECONDS", "abc"],
+                ["INTERVAL_SECONDS", "0"],
+                ["INTERVAL_SECONDS", "-1"],
+                ["INTERVAL_SECONDS", "1.2.3"],
+                ["MAX_LINES", "0"],
+                ["MAX_LINES", "1.5"],
+                ["MAX_LINES", "ten"],
+            ];
+            for (const [name, value] of badEnv) {
+                it(`exits 2 naming the variable when ${name}=${value}`, async function () {
+                    const dir = tempDir();
+                    const done = await run(shell.cmd, [], { DATA_DIR: dir, [name]: value });
+                    assert.equal(done.code, 2);
+                    assert.ok(done.stderr.includes(name), `stderr should name ${name}: ${done.stderr}`);
+                    assert.ok(!fs.existsSync(path.join(dir, "data")), "nothing is written on bad config");
+                });
+            }
+
+            it("works OpenShift-style: no HOME, arbitrary UID in group 0, group-writable data dir", async function () {
+                const base = tempDir();
+                // A group-0-writable data dir, as the images create /data (chgrp 0, chmod g=u).
+                const dir = path.join(base, "data-dir");
+                fs.mkdirSync(dir);
+                fs.chmodSync(base, 0o755);
+                fs.chmodSync(dir, 0o775);
+                const script = path.join(base, "generator.sh");
+                fs.copyFileSync(GENERATOR, script);
+                fs.chmodSync(script, 0o755);
+                const asRoot = process.getuid?.() === 0;
+                if (asRoot) fs.chownSync(dir, 0, 0);
+                const child = spawn(shell.cmd[0], [...shell.cmd.slice(1), script], {
+                    // HOME deliberately absent; as root we can also take an arbitrary UID.
+                    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", DATA_DIR: dir, INTERVAL_SECONDS: "0.1" },
+                    cwd: "/",
+                    stdio: ["ignore", "pipe", "pipe"],
+                    ...(asRoot ? { uid: 1000620000, gid: 0 } : {}),
+                });
+                children.push(child);
+                const file = path.join(dir, "data");
+                await waitUntil("two lines", () => fs.existsSync(file) && readLines(file).length >= 2);
+                assertNumbers(readLines(file));
+                const st = fs.statSync(file);
+                if (asRoot) assert.equal(st.uid, 1000620000);
+                assert.ok(st.mode & 0o020, "the data file is group-writable for the next arbitrary UID");
+                child.kill("SIGTERM");
+                assert.equal((await finished(child, 1000)).code, 0);
+            });
+        });
+    }
+});
