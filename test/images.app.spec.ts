@@ -152,19 +152,21 @@ async function startApp(): Promise<App> {
     return { child, port, env, dir: dataDir, script, generatorPid, echoPid };
 }
 
-afterEach(function () {
-    for (const c of children.splice(0)) {
-        if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    }
-    for (const pid of pidsToReap.splice(0)) {
-        if (alive(pid)) process.kill(pid, "SIGKILL");
-    }
-    for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
 
 // ---- the specs --------------------------------------------------------------------------
 
 describe("images/app/app.sh", function () {
+    // Scoped to this file's tests (a top-level hook would run after every spec).
+    afterEach(function () {
+        for (const c of children.splice(0)) {
+            if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+        }
+        for (const pid of pidsToReap.splice(0)) {
+            if (alive(pid)) process.kill(pid, "SIGKILL");
+        }
+        for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    });
+
     it("serves the generator's numbers at /data", async function () {
         const app = await startApp();
         let lines: string[] = [];

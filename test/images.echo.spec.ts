@@ -114,17 +114,19 @@ function probe(port: number, urlPath: string): Promise<number | null> {
     return exited(child, 5000);
 }
 
-afterEach(async function () {
-    for (const c of children.splice(0)) {
-        if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    }
-    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-    for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
 
 // ---- the specs --------------------------------------------------------------------------
 
 describe("images/echo/echo.py", function () {
+    // Scoped to this file's tests (a top-level hook would run after every spec).
+    afterEach(async function () {
+        for (const c of children.splice(0)) {
+            if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+        }
+        await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+        for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    });
+
     describe("file mode", function () {
         it("serves the exact file at /data; /healthz is 200; /ready follows the file", async function () {
             const dir = tempDir();

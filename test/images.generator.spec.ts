@@ -85,12 +85,6 @@ function assertNumbers(lines: string[]): void {
     }
 }
 
-afterEach(function () {
-    for (const c of children.splice(0)) {
-        if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    }
-    for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
 
 // ---- the specs --------------------------------------------------------------------------
 
@@ -101,6 +95,14 @@ const shells = [
 ].map((s) => ({ ...s, available: hasCommand(s.cmd) }));
 
 describe("images/generator/generator.sh", function () {
+    // Scoped to this file's tests (a top-level hook would run after every spec).
+    afterEach(function () {
+        for (const c of children.splice(0)) {
+            if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+        }
+        for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    });
+
     it("is present, executable and has a /bin/sh shebang; sh and dash exist", function () {
         const st = fs.statSync(GENERATOR);
         assert.ok(st.mode & 0o111, "generator.sh must be executable");
