@@ -34,8 +34,8 @@ export default defineConfig(
         },
     },
     {
-        // Specs poke at mocked resources' untyped inputs; `any` there is a smell, not a bug.
-        files: ["test/**/*.ts"],
-        rules: { "@typescript-eslint/no-explicit-any": "warn" },
+        // Specs and policy rules read arbitrary resources' untyped property bags.
+        files: ["test/**/*.ts", "policy/rules.ts"],
+        rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
 );

@@ -21,27 +21,48 @@ export const BUILD_SPECS: Record<ImageName, { context: string; dockerfile: strin
 
 export const DEFAULT_IMAGES_DIR = path.join(__dirname, "..", "images");
 
-const IGNORED = new Set(["__pycache__", ".DS_Store", "node_modules"]);
-
 function listFiles(dir: string, prefix = ""): string[] {
     return fs.readdirSync(dir, { withFileTypes: true })
-        .filter((e) => !IGNORED.has(e.name) && !e.name.endsWith(".pyc"))
         .flatMap((e) => e.isDirectory()
             ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`)
             : [`${prefix}${e.name}`])
         .sort();
 }
 
+/** `.dockerignore` rules as Docker applies them: in order, the last match wins, `!` re-includes. */
+function dockerignore(contextDir: string): (file: string) => boolean {
+    const file = path.join(contextDir, ".dockerignore");
+    const rules = (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "").split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith("#"))
+        .map((line) => {
+            const include = line.startsWith("!");
+            const glob = path.posix.normalize(line.replace(/^!/, "").replace(/^\/+/, ""));
+            const pattern = glob.split("**").map((part) => part.split("*").map((p) => p.replace(/[.+^${}()|[\]\\?]/g, "\\$&"))
+                .join("[^/]*")).join(".*");
+            // a pattern naming a directory covers everything below it
+            return { include, regex: new RegExp(`^${pattern}(/.*)?$`) };
+        });
+    return (f) => rules.reduce((ignored, rule) => (rule.regex.test(f) ? !rule.include : ignored), false);
+}
+
+/** The files a build sends to Docker: the context minus what `.dockerignore` excludes. */
+export function contextFiles(contextDir: string): string[] {
+    const ignored = dockerignore(contextDir);
+    return listFiles(contextDir).filter((f) => !ignored(f));
+}
+
 /**
- * Content hash of a build: every file's path, executable bit and bytes, the Dockerfile's
- * path and the platform. Images for two architectures never share a tag.
+ * Content hash of a build: every file Docker would be sent (path, executable bit, bytes),
+ * the Dockerfile itself and the platform. Images for two architectures never share a tag.
  */
 export function buildContextHash(imagesDir: string, name: ImageName, platform: string): string {
     const spec = BUILD_SPECS[name];
     const contextDir = path.join(imagesDir, spec.context);
     const hash = crypto.createHash("sha256");
     hash.update(`dockerfile=${spec.dockerfile}\0platform=${platform}\0`);
-    for (const file of listFiles(contextDir)) {
+    hash.update(fs.readFileSync(path.join(imagesDir, spec.dockerfile)));
+    for (const file of contextFiles(contextDir)) {
         const full = path.join(contextDir, file);
         const executable = (fs.statSync(full).mode & 0o111) !== 0;
         hash.update(`${file}\0${executable ? "x" : "-"}\0`);

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { ConfigError, defaultNamespace, parseConfig } from "../components/config";
+import { CONFIG_KEYS, ConfigError, defaultNamespace, parseConfig } from "../components/config";
 import { evaluate, lastRegistered } from "./harness";
 
 const CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
@@ -113,7 +113,6 @@ describe("config: defaults and accepted values", () => {
 
     it("declares in Pulumi.yaml every key the program reads", () => {
         const project = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
-        const { CONFIG_KEYS } = require("../components/config") as typeof import("../components/config");
         assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
     });
 

@@ -1,0 +1,205 @@
+// scripts/render.ts run as the user runs it (a child process), its YAML parsed back.
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { validateKubernetesObject } from "./k8s-schema";
+
+const repoRoot = path.resolve(__dirname, "..");
+
+interface Run { args: string[]; status: number | null; stdout: string; stderr: string }
+
+function render(...args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/render.ts", ...args],
+            { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "", stderr = "";
+        child.stdout.on("data", (d) => { stdout += d; });
+        child.stderr.on("data", (d) => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ args, status, stdout, stderr }));
+    });
+}
+
+interface Doc { source: string; cluster: string; object: Record<string, any> }
+
+function parseDocs(yaml: string): Doc[] {
+    return YAML.parseAllDocuments(yaml).map((d) => {
+        assert.deepEqual(d.errors, [], `YAML errors: ${d.errors.join("; ")}`);
+        // a comment right above the first key belongs to the contents node, after a blank line to the document
+        const comment = [d.commentBefore, (d.contents as { commentBefore?: string } | null)?.commentBefore].join("\n");
+        return {
+            source: /Source: (\S+)/.exec(comment)?.[1] ?? "",
+            cluster: /Cluster: (.+)/.exec(comment)?.[1] ?? "",
+            object: d.toJS() as Record<string, any>,
+        };
+    });
+}
+
+const ok = (run: Run) => {
+    assert.equal(run.status, 0, `render ${run.args.join(" ")} exited ${run.status}:\n${run.stderr}`);
+    return parseDocs(run.stdout);
+};
+const kinds = (docs: Doc[]) => docs.map((d) => d.object.kind).sort();
+const named = (docs: Doc[], kind: string, prefix: string) =>
+    docs.filter((d) => d.object.kind === kind && d.object.metadata.name.startsWith(`${prefix}-`));
+const CLUSTERS = ["--set", "clusters.generator.context=kind-a", "--set", "clusters.echo.context=kind-b"];
+
+describe("scripts/render.ts", function () {
+    this.timeout(120_000);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "render-spec-"));
+    const outDir = path.join(tmp, "out");
+    const runs: Record<string, Run> = {};
+
+    before(async () => {
+        // independent processes: run them side by side
+        const jobs: Record<string, string[]> = {
+            container: ["container"],
+            pod: ["pod"],
+            podAgain: ["pod"],
+            volume: ["volume", "--set", "echoReplicas=2"],
+            service: ["service"],
+            clusters: ["clusters", ...CLUSTERS],
+            clustersOut: ["clusters", ...CLUSTERS, "--out", outDir],
+            bogus: ["--set", "coupling=bogus"],
+            dev: ["--stack", "dev"],
+            prodAsPod: ["pod", "--stack", "prod"],
+            stagingAsVolumeFromPath: ["volume", "--stack", path.join(repoRoot, "Pulumi.staging.yaml")],
+            credentials: ["pod", "--set", "registryUsername=ci", "--secret", "registryPassword=s3cret"],
+            credentialsShown: ["pod", "--set", "registryUsername=ci", "--secret", "registryPassword=s3cret", "--show-secrets"],
+            badOption: ["pod", "--outt", "x"],
+        };
+        const results = await Promise.all(Object.entries(jobs).map(async ([k, a]) => [k, await render(...a)] as const));
+        for (const [k, r] of results) runs[k] = r;
+    });
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("renders the container coupling: one app Deployment and the site", () => {
+        const docs = ok(runs.container);
+        assert.deepEqual(kinds(docs), ["Deployment", "Namespace", "Service", "ServiceAccount"]);
+        const [app] = named(docs, "Deployment", "app");
+        assert.deepEqual(app.object.spec.template.spec.containers.map((c: { name: string }) => c.name), ["app"]);
+        assert.match(app.object.spec.template.spec.containers[0].image, /^localhost:5001\/app-coupling-app@sha256:[0-9a-f]{64}$/);
+    });
+
+    it("renders the pod coupling: one pod with generator and echo, a # Source comment per document", () => {
+        const docs = ok(runs.pod);
+        assert.deepEqual(kinds(docs), ["Deployment", "Namespace", "Service", "ServiceAccount"]);
+        const [pod] = named(docs, "Deployment", "pod");
+        assert.deepEqual(pod.object.spec.template.spec.containers.map((c: { name: string }) => c.name), ["generator", "echo"]);
+        for (const d of docs) {
+            assert.match(d.source, /^urn:pulumi:render::app-coupling::.*::/, `${d.object.kind}: ${d.source}`);
+            assert.equal(d.cluster, "app (context (kubeconfig's current))");
+        }
+        assert.equal(pod.object.metadata.namespace, "app-coupling-render");
+        assert.match(runs.pod.stderr, /render: 4 objects, coupling pod, stack render/);
+    });
+
+    it("prints the same YAML every time, in apply order", () => {
+        assert.equal(runs.podAgain.stdout, runs.pod.stdout);
+        assert.deepEqual(ok(runs.pod).map((d) => d.object.kind), ["Namespace", "ServiceAccount", "Service", "Deployment"]);
+    });
+
+    it("renders the volume coupling: a claim shared by two Deployments, --set applied", () => {
+        const docs = ok(runs.volume);
+        assert.deepEqual(kinds(docs),
+            ["Deployment", "Deployment", "Namespace", "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount"]);
+        const [claim] = docs.filter((d) => d.object.kind === "PersistentVolumeClaim");
+        for (const name of ["generator", "echo"]) {
+            const [d] = named(docs, "Deployment", name);
+            assert.equal(d.object.spec.template.spec.volumes[0].persistentVolumeClaim.claimName, claim.object.metadata.name);
+        }
+        assert.equal(named(docs, "Deployment", "echo")[0].object.spec.replicas, 2);
+    });
+
+    it("renders the service coupling: generator with adapter behind a Service, echo reading it", () => {
+        const docs = ok(runs.service);
+        assert.deepEqual(kinds(docs),
+            ["Deployment", "Deployment", "Namespace", "NetworkPolicy", "NetworkPolicy", "Service", "Service", "ServiceAccount"]);
+        const [generator] = named(docs, "Deployment", "generator");
+        assert.deepEqual(generator.object.spec.template.spec.containers.map((c: { name: string }) => c.name), ["generator", "adapter"]);
+        const [generatorService] = named(docs, "Service", "generator");
+        const [echo] = named(docs, "Deployment", "echo");
+        const upstream = echo.object.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === "UPSTREAM_URL");
+        assert.equal(upstream.value, `http://${generatorService.object.metadata.name}.app-coupling-render.svc.cluster.local:8080`);
+    });
+
+    it("renders the clusters coupling with each object's cluster and context named", () => {
+        const docs = ok(runs.clusters);
+        const byCluster = (ctx: string) => kinds(docs.filter((d) => d.cluster.includes(`(context ${ctx})`)));
+        assert.deepEqual(byCluster("kind-a"), ["Deployment", "Namespace", "NetworkPolicy", "Service", "ServiceAccount"]);
+        assert.deepEqual(byCluster("kind-b"), ["Deployment", "Namespace", "NetworkPolicy", "Service", "ServiceAccount"]);
+        assert.ok(docs.every((d) => /^(generator-side \(context kind-a\)|echo-side \(context kind-b\))$/.test(d.cluster)),
+            docs.map((d) => d.cluster).join(", "));
+        const [generator] = named(docs, "Deployment", "generator");
+        assert.match(generator.cluster, /^generator-side/);
+        const [echo] = named(docs, "Deployment", "echo");
+        assert.match(echo.cluster, /^echo-side/);
+    });
+
+    it("every rendered object passes schema validation", () => {
+        for (const key of ["container", "pod", "volume", "service", "clusters", "dev", "stagingAsVolumeFromPath", "credentials"]) {
+            for (const d of ok(runs[key])) {
+                assert.deepEqual(validateKubernetesObject(d.object), [], `${key}: ${d.object.kind}/${d.object.metadata?.name}`);
+            }
+        }
+    });
+
+    it("exits 2 with the ConfigError message for a bad coupling, printing no YAML", () => {
+        const run = runs.bogus;
+        assert.equal(run.status, 2, run.stderr);
+        assert.match(run.stderr, /invalid stack configuration:\n\s+- coupling: "bogus" is not allowed; expected one of container, pod, volume, service, clusters/);
+        assert.equal(run.stdout, "");
+    });
+
+    it("exits 2 with usage for an unknown option", () => {
+        assert.equal(runs.badOption.status, 2);
+        assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run render/);
+    });
+
+    it("--out writes one file per object under the cluster's directory, the same YAML as printed", () => {
+        assert.equal(runs.clustersOut.status, 0, runs.clustersOut.stderr);
+        const printed = ok(runs.clusters);
+        const files = ["generator-side", "echo-side"].flatMap((c) =>
+            fs.readdirSync(path.join(outDir, c)).map((f) => path.join(outDir, c, f)));
+        assert.equal(files.length, printed.length);
+        assert.deepEqual(runs.clustersOut.stdout.trim().split("\n").sort(), [...files].sort());
+        for (const file of files) {
+            const [doc] = parseDocs(fs.readFileSync(file, "utf8"));
+            const twin = printed.find((p) => p.source === doc.source);
+            assert.ok(twin, `${file}: no printed document with source ${doc.source}`);
+            assert.deepEqual(doc.object, twin.object);
+            assert.equal(path.basename(file), `${doc.object.kind.toLowerCase()}-${doc.object.metadata.name}.yaml`);
+            assert.equal(path.basename(path.dirname(file)), doc.cluster.split(" ")[0]);
+        }
+    });
+
+    it("--stack dev uses the dev stack's coupling, context and namespace", () => {
+        const docs = ok(runs.dev);
+        assert.deepEqual(named(docs, "Deployment", "pod").length, 1);
+        assert.ok(docs.every((d) => d.cluster === "app (context kind-app-coupling)"), docs.map((d) => d.cluster).join(", "));
+        assert.ok(docs.every((d) => d.object.metadata.namespace === "app-coupling-dev" || d.object.kind === "Namespace"));
+        assert.ok(docs.every((d) => d.source.startsWith("urn:pulumi:dev::")));
+    });
+
+    it("a coupling argument overrides the stack file's; a stack file path works", () => {
+        const docs = ok(runs.stagingAsVolumeFromPath);
+        assert.equal(docs.filter((d) => d.object.kind === "PersistentVolumeClaim").length, 1);
+        const [echo] = named(docs, "Deployment", "echo");
+        assert.equal(echo.object.spec.replicas, 2); // staging's echoReplicas
+        assert.match(echo.object.spec.template.spec.containers[0].image, /^registry\.example\.com\/platform\/app-coupling-echo@sha256:/);
+        // prod's echoReplicas: 3 is a config error with the pod coupling
+        assert.equal(runs.prodAsPod.status, 2, runs.prodAsPod.stderr);
+        assert.match(runs.prodAsPod.stderr, /echoReplicas: "3" is not allowed/);
+    });
+
+    it("redacts secrets unless --show-secrets", () => {
+        const [secret] = ok(runs.credentials).filter((d) => d.object.kind === "Secret");
+        assert.deepEqual(secret.object.stringData, { ".dockerconfigjson": "[secret]" });
+        assert.ok(!runs.credentials.stdout.includes("s3cret"));
+        const [shown] = ok(runs.credentialsShown).filter((d) => d.object.kind === "Secret");
+        assert.equal(JSON.parse(shown.object.stringData[".dockerconfigjson"]).auths["localhost:5001"].password, "s3cret");
+    });
+});
