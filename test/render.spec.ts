@@ -28,8 +28,10 @@ interface Doc { source: string; cluster: string; object: Record<string, any> }
 function parseDocs(yaml: string): Doc[] {
     return YAML.parseAllDocuments(yaml).map((d) => {
         assert.deepEqual(d.errors, [], `YAML errors: ${d.errors.join("; ")}`);
-        // a comment right above the first key belongs to the contents node, after a blank line to the document
-        const comment = [d.commentBefore, (d.contents as { commentBefore?: string } | null)?.commentBefore].join("\n");
+        // where the yaml parser attaches a leading comment depends on what precedes it: the
+        // document (after a blank line), the contents node (after `---`) or the first key
+        const contents = d.contents as { commentBefore?: string; items?: { key?: { commentBefore?: string } }[] } | null;
+        const comment = [d.commentBefore, contents?.commentBefore, contents?.items?.[0]?.key?.commentBefore].join("\n");
         return {
             source: /Source: (\S+)/.exec(comment)?.[1] ?? "",
             cluster: /Cluster: (.+)/.exec(comment)?.[1] ?? "",
@@ -58,7 +60,6 @@ describe("scripts/render.ts", function () {
         const jobs: Record<string, string[]> = {
             container: ["container"],
             pod: ["pod"],
-            podAgain: ["pod"],
             volume: ["volume", "--set", "echoReplicas=2"],
             service: ["service"],
             clusters: ["clusters", ...CLUSTERS],
@@ -71,8 +72,12 @@ describe("scripts/render.ts", function () {
             credentialsShown: ["pod", "--set", "registryUsername=ci", "--secret", "registryPassword=s3cret", "--show-secrets"],
             badOption: ["pod", "--outt", "x"],
         };
-        const results = await Promise.all(Object.entries(jobs).map(async ([k, a]) => [k, await render(...a)] as const));
-        for (const [k, r] of results) runs[k] = r;
+        // each process loads the Pulumi SDKs (~3 s of CPU): a few at a time, not all at once
+        const queue = Object.entries(jobs);
+        const worker = async () => {
+            for (let job = queue.shift(); job; job = queue.shift()) runs[job[0]] = await render(...job[1]);
+        };
+        await Promise.all(Array.from({ length: Math.max(2, os.cpus().length) }, worker));
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -97,8 +102,7 @@ describe("scripts/render.ts", function () {
         assert.match(runs.pod.stderr, /render: 4 objects, coupling pod, stack render/);
     });
 
-    it("prints the same YAML every time, in apply order", () => {
-        assert.equal(runs.podAgain.stdout, runs.pod.stdout);
+    it("prints in apply order", () => {
         assert.deepEqual(ok(runs.pod).map((d) => d.object.kind), ["Namespace", "ServiceAccount", "Service", "Deployment"]);
     });
 
@@ -159,7 +163,7 @@ describe("scripts/render.ts", function () {
         assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run render/);
     });
 
-    it("--out writes one file per object under the cluster's directory, the same YAML as printed", () => {
+    it("--out writes one file per object under the cluster's directory, the same YAML as printed (by another process)", () => {
         assert.equal(runs.clustersOut.status, 0, runs.clustersOut.stderr);
         const printed = ok(runs.clusters);
         const files = ["generator-side", "echo-side"].flatMap((c) =>
