@@ -14,9 +14,9 @@ import * as YAML from "yaml";
 import { COUPLINGS } from "../components/config";
 import { evaluate } from "../test/harness";
 import { KubernetesObject, kubernetesObjectsOf } from "../test/k8s-schema";
+import { readStackFile } from "../test/stacks";
 
 const repoRoot = path.resolve(__dirname, "..");
-const PROJECT_PREFIX = "app-coupling:";
 
 const USAGE = `usage: npm run render -- [coupling] [--stack NAME|Pulumi.NAME.yaml] [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
   coupling        ${COUPLINGS.join(", ")} (default: the stack file's, else the project default)
@@ -71,27 +71,28 @@ function stackFile(stack: string): { name: string; file: string } {
     return { name, file };
 }
 
-export interface StackConfig { stack: string; values: Record<string, unknown>; secretKeys: string[] }
+export interface StackConfig {
+    stack: string;
+    values: Record<string, unknown>;
+    secretKeys: string[];
+    stackOutputs?: Record<string, Record<string, unknown>>;
+}
 
 /** The config `evaluate` gets: stack file, then the coupling argument, then --set/--secret in order. */
 export function stackConfig(args: RenderArgs): StackConfig {
     const values: Record<string, unknown> = {};
     const secretKeys = new Set<string>();
     let stack = "render";
+    let stackOutputs: StackConfig["stackOutputs"];
     if (args.stack) {
-        const { name, file } = stackFile(args.stack);
-        stack = name;
-        const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-        for (const [key, value] of Object.entries(doc?.config ?? {})) {
-            if (!key.startsWith(PROJECT_PREFIX)) continue; // other namespaces' config (e.g. kubernetes:) does not reach the program
-            const name = key.slice(PROJECT_PREFIX.length);
-            if (value && typeof value === "object" && "secure" in value) {
-                values[name] = `placeholder-${name}`; // ciphertext cannot be decrypted here
-                secretKeys.add(name);
-            } else {
-                values[name] = value;
-            }
-        }
+        const { file } = stackFile(args.stack);
+        // the same reading of a stack file the tests use: `secure:` values and ESC
+        // environments become secret stand-ins, since nothing can be decrypted here
+        const parsed = readStackFile(file);
+        stack = parsed.stack;
+        Object.assign(values, parsed.values);
+        parsed.secretKeys.forEach((k) => secretKeys.add(k));
+        stackOutputs = parsed.stackOutputs;
     }
     if (args.coupling !== undefined) values.coupling = args.coupling;
     for (const { key, value, secret } of args.sets) {
@@ -112,7 +113,7 @@ export function stackConfig(args: RenderArgs): StackConfig {
         node[fieldPath[fieldPath.length - 1]] = value === "true" ? true : value === "false" ? false : value;
         values[top] = root;
     }
-    return { stack, values, secretKeys: [...secretKeys] };
+    return { stack, values, secretKeys: [...secretKeys], stackOutputs };
 }
 
 /** Apply order, as Helm and kubectl would: what others refer to first. */
@@ -155,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
 
     let evaluation;
     try {
-        evaluation = await evaluate(config.values, { stack: config.stack, secretKeys: config.secretKeys });
+        evaluation = await evaluate(config.values, { stack: config.stack, secretKeys: config.secretKeys, stackOutputs: config.stackOutputs });
     } catch (err) {
         if ((err as Error)?.name === "ConfigError") {
             process.stderr.write(`render: ${(err as Error).message}\n`);

@@ -8,14 +8,15 @@
 // compiled to CommonJS (this project's module format) fails with
 // ERR_PACKAGE_PATH_NOT_EXPORTED. Node >= 20.19 can require() ES modules by file path,
 // so the classes are loaded from the package directory synchronously (validation stays
-// a plain function call); the type imports below keep the real class types.
+// a plain function call). (Its type declarations do not resolve under this project's
+// `moduleResolution: node` either, hence the small ModelClass type below.)
 import * as fs from "fs";
 import * as path from "path";
 import Ajv, { ErrorObject } from "ajv";
-import type { Deployment } from "kubernetes-models/apps/v1";
 import { Evaluation, Registered, kubernetesObjects } from "./harness";
 
-type ModelClass = (new (data: Record<string, unknown>) => Pick<Deployment, "validate">) & { apiVersion: string; kind: string };
+/** A kubernetes-models kind class (e.g. `Deployment` of kubernetes-models/apps/v1). */
+type ModelClass = (new (data: Record<string, unknown>) => { validate(): void }) & { apiVersion: string; kind: string };
 
 function packageDir(name: string): string {
     for (const dir of require.resolve.paths(name) ?? []) {
@@ -35,6 +36,8 @@ function groupModule(apiVersion: string): Record<string, unknown> | null {
         const file = path.join(modelsDir, ...apiVersion.split("/"), "index.js");
         // only well-formed apiVersions (group/version or core version), no path tricks
         const wellFormed = /^([a-z0-9.-]+\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(apiVersion);
+        // require() by path: the only synchronous way to load these ES modules (see the note at the top)
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         groupCache.set(apiVersion, wellFormed && fs.existsSync(file) ? require(file) as Record<string, unknown> : null);
     }
     return groupCache.get(apiVersion)!;

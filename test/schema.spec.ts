@@ -3,15 +3,12 @@
 // validates against the Kubernetes API's OpenAPI schema (kubernetes-models), and the
 // OpenShift Route against a strict schema of its fields. And the validator can fail.
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import { COUPLINGS, Coupling, ECHO_IS_OWN_WORKLOAD } from "../components/config";
+import { StackFile, stackFiles } from "./stacks";
 import { evaluate, EvaluateOptions } from "./harness";
 import { kubernetesObjectsOf, validateKubernetesObject } from "./k8s-schema";
 
-const repoRoot = path.resolve(__dirname, "..");
-const PROJECT_PREFIX = "app-coupling:";
 const TWO_CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
 
 interface Case { title: string; values: Record<string, unknown>; opts?: EvaluateOptions }
@@ -47,33 +44,13 @@ function couplingCases(): Case[] {
         })));
 }
 
-/** A Pulumi.<stack>.yaml as `evaluate` arguments: project prefix stripped, `secure:` values as secret placeholders. */
-export function stackFileCase(file: string): Case & { stack: string; foreignKeys: string[] } {
-    const stack = path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    const values: Record<string, unknown> = {};
-    const secretKeys: string[] = [];
-    const foreignKeys: string[] = [];
-    for (const [key, value] of Object.entries(doc?.config ?? {})) {
-        if (!key.startsWith(PROJECT_PREFIX)) { foreignKeys.push(key); continue; }
-        const name = key.slice(PROJECT_PREFIX.length);
-        if (value && typeof value === "object" && "secure" in (value as object)) {
-            values[name] = `placeholder-${name}`;
-            secretKeys.push(name);
-        } else {
-            values[name] = value;
-        }
-    }
-    // a promotion stack reads its images from another stack's outputs: give it some
-    const fake = (n: string) => `registry.example.test/app-coupling-${n}@sha256:${n.charCodeAt(0).toString(16).padStart(2, "0").repeat(32)}`;
-    const stackOutputs = typeof values.imagesFromStack === "string"
-        ? { [values.imagesFromStack]: { images: { generator: fake("generator"), echo: fake("echo"), app: fake("app") } } }
-        : undefined;
-    return { title: `stack ${stack} (${path.basename(file)})`, stack, values, foreignKeys, opts: { stack, secretKeys, stackOutputs } };
-}
-
-export function stackFiles(): string[] {
-    return fs.readdirSync(repoRoot).filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f)).sort().map((f) => path.join(repoRoot, f));
+/** A Pulumi.<stack>.yaml as `evaluate` arguments (see test/stacks.ts). */
+function stackFileCase(f: StackFile): Case {
+    return {
+        title: `stack ${f.stack} (${path.basename(f.file)})`,
+        values: f.values,
+        opts: { stack: f.stack, secretKeys: f.secretKeys, stackOutputs: f.stackOutputs },
+    };
 }
 
 async function assertAllValid(c: Case): Promise<void> {
@@ -106,7 +83,7 @@ describe("Kubernetes schema validation of every emitted object", function () {
     describe("the repository's stack files", () => {
         const files = stackFiles();
         it("finds at least the dev stack", () => {
-            assert.ok(files.some((f) => path.basename(f) === "Pulumi.dev.yaml"), `stack files found: ${files.join(", ")}`);
+            assert.ok(files.some((f) => f.stack === "dev"), `stack files found: ${files.map((f) => f.file).join(", ")}`);
         });
         for (const file of files) {
             const c = stackFileCase(file);

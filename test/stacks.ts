@@ -16,6 +16,8 @@ export interface StackFile {
     secretKeys: string[];
     /** Pulumi ESC environments the stack imports. */
     environments: string[];
+    /** Outputs of the stack `imagesFromStack` names, stood in for (promotion stacks). */
+    stackOutputs?: Record<string, Record<string, unknown>>;
 }
 
 /** What an ESC environment provides to a stack in tests: registry credentials, as secrets. */
@@ -23,9 +25,12 @@ export const ESC_STAND_IN = { registryUsername: "esc-robot", registryPassword: "
 
 export function stackFiles(): StackFile[] {
     return fs.readdirSync(REPO)
-        .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+        .filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f))
+        .sort()
         .map((file) => readStackFile(path.join(REPO, file)));
 }
+
+const standInDigest = (image: string) => `registry.example.test/app-coupling-${image}@sha256:${"0".repeat(63)}${image.length}`;
 
 export function readStackFile(file: string): StackFile {
     const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
@@ -38,7 +43,7 @@ export function readStackFile(file: string): StackFile {
             values[name] = `placeholder-for-${name}`;
             secretKeys.push(name);
         } else {
-            values[name] = typeof value === "object" ? value : String(value);
+            values[name] = value !== null && typeof value === "object" ? value : String(value);
         }
     }
     const environments: string[] = doc.environment ?? [];
@@ -46,5 +51,10 @@ export function readStackFile(file: string): StackFile {
         Object.assign(values, ESC_STAND_IN);
         secretKeys.push("registryPassword");
     }
-    return { stack: path.basename(file).split(".")[1], file, values, secretKeys, environments };
+    const source = values.imagesFromStack;
+    const stackOutputs = typeof source === "string"
+        ? { [source]: { images: Object.fromEntries(["generator", "echo", "app"].map((n) => [n, standInDigest(n)])) } }
+        : undefined;
+    const stack = path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "");
+    return { stack, file, values, secretKeys, environments, stackOutputs };
 }
