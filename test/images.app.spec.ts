@@ -13,6 +13,39 @@ const SCRIPTS = ["generator/generator.sh", "echo/echo.py", "app/app.sh"];
 // The real interpreter behind `python3` (a pyenv-style shim costs ~0.2 s per start).
 const PYTHON = spawnSync("python3", ["-c", "import sys; print(sys.executable)"]).stdout.toString().trim() || "python3";
 
+// OpenShift runs images as an arbitrary UID with no passwd entry, in group 0, HOME unset.
+// Only root can take such a UID; and the interpreter must be usable by it (a pyenv under
+// /root, mode 0700, is not), so find one or fall back to the current user with a note.
+const OC_UID = 1000620000;
+const OC_GID = 0;
+const OTHER_UID = 1000610000; // "another user" owning the data dir (say, the image build's)
+const AS_ROOT = process.getuid?.() === 0;
+
+function pythonUsableBy(uid: number, gid: number): string | undefined {
+    const candidates = [...new Set([PYTHON, "/usr/bin/python3", "/usr/local/bin/python3"])];
+    return candidates.find(
+        (py) =>
+            spawnSync(py, ["-c", "import http.server, urllib.request"], {
+                env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+                cwd: "/",
+                stdio: "ignore",
+                uid,
+                gid,
+            }).status === 0,
+    );
+}
+
+const OC_PYTHON = AS_ROOT ? pythonUsableBy(OC_UID, OC_GID) : undefined;
+/** How the OpenShift-style test runs: as OC_UID:OC_GID, or as the current user (and why). */
+const OC_AS: { uid: number; gid: number; python: string } | undefined = OC_PYTHON
+    ? { uid: OC_UID, gid: OC_GID, python: OC_PYTHON }
+    : undefined;
+const OC_NOTE = OC_AS
+    ? `as uid ${OC_UID} gid ${OC_GID} (no passwd entry) with ${OC_AS.python}`
+    : AS_ROOT
+      ? `NOTE: as the current user (uid ${process.getuid?.()}): no python3 here is usable by uid ${OC_UID}`
+      : `NOTE: as the current user (uid ${process.getuid?.()}): not root, so no arbitrary UID`;
+
 // ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
 
 const children: ChildProcess[] = [];
@@ -114,9 +147,17 @@ interface App {
     echoPid: number;
 }
 
+interface StartOptions {
+    /** Run app.sh as this user (HOME is never set), with this interpreter. */
+    as?: { uid: number; gid: number; python: string };
+    /** Adjust the (empty) data dir before start: ownership, mode. */
+    prepareDataDir?: (dir: string) => void;
+}
+
 /** Lay the scripts out as in the image (/app/*), then start app.sh under dash. */
-async function startApp(): Promise<App> {
+async function startApp(opts: StartOptions = {}): Promise<App> {
     const base = tempDir();
+    fs.chmodSync(base, 0o755); // mkdtemp makes it 0700; another UID must reach app/ and data/
     const appDir = path.join(base, "app");
     const dataDir = path.join(base, "data");
     fs.mkdirSync(appDir);
@@ -125,16 +166,21 @@ async function startApp(): Promise<App> {
         fs.copyFileSync(path.join(IMAGES, s), path.join(appDir, path.basename(s)));
         fs.chmodSync(path.join(appDir, path.basename(s)), 0o755);
     }
+    opts.prepareDataDir?.(dataDir);
     const port = await freePort();
     const env = {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
-        PYTHON, // app.sh's override of the interpreter name; the image just has python3
+        PYTHON: opts.as?.python ?? PYTHON, // app.sh's override of the interpreter name; the image just has python3
         PORT: String(port),
         DATA_DIR: dataDir,
         INTERVAL_SECONDS: "0.1",
     };
     const script = path.join(appDir, "app.sh");
-    const child = spawn("dash", [script], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("dash", [script], {
+        env,
+        stdio: ["ignore", "ignore", "pipe"],
+        ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid, cwd: "/" } : {}),
+    });
     children.push(child);
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -148,7 +194,10 @@ async function startApp(): Promise<App> {
     const generatorPid = kids.find(([, c]) => c.includes("generator.sh"))![0];
     const echoPid = kids.find(([, c]) => c.includes("echo.py"))![0];
     pidsToReap.push(generatorPid, echoPid);
-    await waitUntil("echo to answer", async () => (await get(port, "/healthz")).status === 200);
+    await waitUntil("echo to answer", async () => {
+        if (child.exitCode !== null) throw new Error(`app.sh exited ${child.exitCode}: ${stderr}`);
+        return (await get(port, "/healthz")).status === 200;
+    });
     return { child, port, env, dir: dataDir, script, generatorPid, echoPid };
 }
 
@@ -222,4 +271,46 @@ describe("images/app/app.sh", function () {
             assert.ok(!alive(app.echoPid), "echo.py still running");
         });
     }
+    it(`works OpenShift-style ${OC_NOTE}: no HOME, data dir of another UID, group 0 writable (g=u)`, async function () {
+        // As the images create /data: owned by someone else, chgrp 0, chmod g=u (0775).
+        const app = await startApp({
+            as: OC_AS,
+            prepareDataDir: (dir) => {
+                if (OC_AS) fs.chownSync(dir, OTHER_UID, 0);
+                fs.chmodSync(dir, 0o775);
+            },
+        });
+        if (OC_AS) {
+            for (const pid of [app.child.pid!, app.generatorPid, app.echoPid]) {
+                const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+                assert.match(status, new RegExp(`^Uid:\\s+${OC_UID}\\s`, "m"), `pid ${pid} runs as the arbitrary UID`);
+                assert.match(status, /^Gid:\s+0\s/m, `pid ${pid} runs in group 0`);
+            }
+        }
+        let lines: string[] = [];
+        await waitUntil("a few numbers", async () => {
+            const res = await get(app.port, "/data");
+            lines = res.body.trim().split("\n");
+            return res.status === 200 && lines.length >= 3;
+        });
+        for (const l of lines) {
+            assert.match(l, /^\d+$/);
+            assert.ok(Number(l) <= 32767);
+        }
+        assert.equal((await get(app.port, "/ready")).status, 200);
+        const st = fs.statSync(path.join(app.dir, "data"));
+        if (OC_AS) assert.equal(st.uid, OC_UID, "the generator wrote the file as the arbitrary UID");
+        assert.ok(st.mode & 0o020, "the data file is group-writable for the next arbitrary UID");
+        // The container's probe, exec'd as the same UID with the same bare environment.
+        const check = spawnSync("dash", [app.script, "--check"], {
+            env: app.env,
+            encoding: "utf8",
+            ...(OC_AS ? { uid: OC_AS.uid, gid: OC_AS.gid, cwd: "/" } : {}),
+        });
+        assert.equal(check.status, 0, check.stdout + check.stderr);
+        app.child.kill("SIGTERM");
+        assert.equal((await exited(app.child, 2000)).code, 0);
+        assert.ok(!alive(app.generatorPid), "generator.sh still running");
+        assert.ok(!alive(app.echoPid), "echo.py still running");
+    });
 });

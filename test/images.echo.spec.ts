@@ -12,6 +12,39 @@ const ECHO = path.resolve(__dirname, "..", "images", "echo", "echo.py");
 // The real interpreter behind `python3` (a pyenv-style shim costs ~0.2 s per start).
 const PYTHON = spawnSync("python3", ["-c", "import sys; print(sys.executable)"]).stdout.toString().trim() || "python3";
 
+// OpenShift runs images as an arbitrary UID with no passwd entry, in group 0, HOME unset.
+// Only root can take such a UID; and the interpreter must be usable by it (a pyenv under
+// /root, mode 0700, is not), so find one or fall back to the current user with a note.
+const OC_UID = 1000620000;
+const OC_GID = 0;
+const OTHER_UID = 1000610000; // "another user" owning the data (say, a previous pod's UID)
+const AS_ROOT = process.getuid?.() === 0;
+
+function pythonUsableBy(uid: number, gid: number): string | undefined {
+    const candidates = [...new Set([PYTHON, "/usr/bin/python3", "/usr/local/bin/python3"])];
+    return candidates.find(
+        (py) =>
+            spawnSync(py, ["-c", "import http.server, urllib.request"], {
+                env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+                cwd: "/",
+                stdio: "ignore",
+                uid,
+                gid,
+            }).status === 0,
+    );
+}
+
+const OC_PYTHON = AS_ROOT ? pythonUsableBy(OC_UID, OC_GID) : undefined;
+/** How the OpenShift-style tests run: as OC_UID:OC_GID, or as the current user (and why). */
+const OC_AS: { uid: number; gid: number; python: string } | undefined = OC_PYTHON
+    ? { uid: OC_UID, gid: OC_GID, python: OC_PYTHON }
+    : undefined;
+const OC_NOTE = OC_AS
+    ? `as uid ${OC_UID} gid ${OC_GID} (no passwd entry) with ${OC_AS.python}`
+    : AS_ROOT
+      ? `NOTE: as the current user (uid ${process.getuid?.()}): no python3 here is usable by uid ${OC_UID}`
+      : `NOTE: as the current user (uid ${process.getuid?.()}): not root, so no arbitrary UID`;
+
 // ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
 
 const children: ChildProcess[] = [];
@@ -78,11 +111,28 @@ interface Echo {
     stderr: () => string;
 }
 
-async function startEcho(env: Record<string, string>): Promise<Echo> {
+/** How to run echo: which interpreter and script, as whom, from where. */
+interface RunAs {
+    python?: string;
+    script?: string;
+    uid?: number;
+    gid?: number;
+    cwd?: string;
+}
+
+function spawnOptions(run: RunAs) {
+    return {
+        ...(run.cwd ? { cwd: run.cwd } : {}),
+        ...(run.uid !== undefined ? { uid: run.uid, gid: run.gid } : {}),
+    };
+}
+
+async function startEcho(env: Record<string, string>, run: RunAs = {}): Promise<Echo> {
     const port = await freePort();
-    const child = spawn(PYTHON, [ECHO], {
+    const child = spawn(run.python ?? PYTHON, [run.script ?? ECHO], {
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port), ...env },
         stdio: ["ignore", "ignore", "pipe"],
+        ...spawnOptions(run),
     });
     children.push(child);
     let stderr = "";
@@ -105,10 +155,11 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
     });
 }
 
-function probe(port: number, urlPath: string): Promise<number | null> {
-    const child = spawn(PYTHON, [ECHO, "--probe", urlPath], {
+function probe(port: number, urlPath: string, run: RunAs = {}): Promise<number | null> {
+    const child = spawn(run.python ?? PYTHON, [run.script ?? ECHO, "--probe", urlPath], {
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port) },
         stdio: "ignore",
+        ...spawnOptions(run),
     });
     children.push(child);
     return exited(child, 5000);
@@ -234,6 +285,45 @@ describe("images/echo/echo.py", function () {
             assert.equal(await probe(echo.port, "/healthz"), 1, "nothing listening");
         });
 
+        it(`works OpenShift-style ${OC_NOTE}: no HOME, data dir of another user, group 0, group-readable`, async function () {
+            const base = tempDir();
+            fs.chmodSync(base, 0o755);
+            // The script sits where any UID can read it (the repo may not be traversable).
+            const script = path.join(base, "echo.py");
+            fs.copyFileSync(ECHO, script);
+            fs.chmodSync(script, 0o755);
+            // A data dir owned by someone else, group 0, readable (not writable) by the group:
+            // echo must need nothing but group read access.
+            const dir = path.join(base, "data-dir");
+            fs.mkdirSync(dir);
+            fs.chmodSync(dir, 0o750);
+            if (OC_AS) fs.chownSync(dir, OTHER_UID, 0);
+            const run: RunAs = { python: OC_AS?.python ?? PYTHON, script, cwd: "/", ...(OC_AS ? { uid: OC_AS.uid, gid: OC_AS.gid } : {}) };
+            // Env: PATH and the app's own variables only; HOME deliberately absent.
+            const echo = await startEcho({ DATA_DIR: dir }, run);
+            if (OC_AS) {
+                const status = fs.readFileSync(`/proc/${echo.child.pid}/status`, "utf8");
+                assert.match(status, new RegExp(`^Uid:\\s+${OC_UID}\\s`, "m"), "echo runs as the arbitrary UID");
+                assert.match(status, /^Gid:\s+0\s/m, "echo runs in group 0");
+            }
+            assert.equal((await request(echo.port, "/ready")).status, 503, "no file yet");
+
+            const file = path.join(dir, "data");
+            fs.writeFileSync(file, "12\n345\n6789\n");
+            fs.chmodSync(file, 0o640);
+            if (OC_AS) fs.chownSync(file, OTHER_UID, 0);
+            assert.equal((await request(echo.port, "/ready")).status, 200);
+            const res = await request(echo.port, "/data");
+            assert.equal(res.status, 200, echo.stderr());
+            assert.equal(res.body, "12\n345\n6789\n");
+            assert.equal((await request(echo.port, "/healthz")).status, 200);
+            // The probe the kubelet would exec runs as the same UID, with the same nothing.
+            assert.equal(await probe(echo.port, "/ready", run), 0);
+            echo.child.kill("SIGTERM");
+            assert.equal(await exited(echo.child, 1000), 0);
+            assert.deepEqual(fs.readdirSync(dir), ["data"], "echo wrote nothing");
+        });
+
         it("refuses a bad PORT with exit code 2", async function () {
             const child = spawn(PYTHON, [ECHO], { env: { PATH: process.env.PATH, PORT: "http" }, stdio: "ignore" });
             children.push(child);
@@ -317,6 +407,31 @@ describe("images/echo/echo.py", function () {
             const res = await request(echo.port, "/data");
             assert.equal(res.status, 502);
             assert.ok(!res.body.includes("boom"));
+        });
+
+        it(`works OpenShift-style ${OC_NOTE}: no HOME, nothing writable`, async function () {
+            const up = await startUpstream("4\n8\n15\n");
+            const base = tempDir();
+            fs.chmodSync(base, 0o755);
+            const script = path.join(base, "echo.py");
+            fs.copyFileSync(ECHO, script);
+            fs.chmodSync(script, 0o755);
+            const run: RunAs = { python: OC_AS?.python ?? PYTHON, script, cwd: "/", ...(OC_AS ? { uid: OC_AS.uid, gid: OC_AS.gid } : {}) };
+            // No DATA_DIR either, and cwd "/": in upstream mode echo writes nowhere (as the
+            // arbitrary UID nothing it can see is writable: base is root's, mode 0755).
+            const echo = await startEcho({ UPSTREAM_URL: `http://127.0.0.1:${up.port}` }, run);
+            if (OC_AS) {
+                const status = fs.readFileSync(`/proc/${echo.child.pid}/status`, "utf8");
+                assert.match(status, new RegExp(`^Uid:\\s+${OC_UID}\\s`, "m"), "echo runs as the arbitrary UID");
+            }
+            assert.equal((await request(echo.port, "/ready")).status, 200);
+            const res = await request(echo.port, "/data");
+            assert.equal(res.status, 200, echo.stderr());
+            assert.equal(res.body, "4\n8\n15\n");
+            assert.equal(await probe(echo.port, "/ready", run), 0);
+            echo.child.kill("SIGTERM");
+            assert.equal(await exited(echo.child, 1000), 0);
+            assert.deepEqual(fs.readdirSync(base), ["echo.py"], "echo wrote nothing");
         });
     });
 });
