@@ -2,51 +2,30 @@
 // OpenAPI schemas (kubernetes-models: one class per kind, `validate()` runs the
 // schema's precompiled ajv validator), plus a small strict JSON schema for the one
 // OpenShift kind we emit (route.openshift.io/v1 Route), for which no models exist.
-//
-// Loading note: kubernetes-models 5 is ESM-only and its package.json `exports` only
-// define the "import" condition, so `import { Deployment } from "kubernetes-models/apps/v1"`
-// compiled to CommonJS (this project's module format) fails with
-// ERR_PACKAGE_PATH_NOT_EXPORTED. Node >= 20.19 can require() ES modules by file path,
-// so the classes are loaded from the package directory synchronously (validation stays
-// a plain function call). (Its type declarations do not resolve under this project's
-// `moduleResolution: node` either, hence the small ModelClass type below.)
-import * as fs from "fs";
-import * as path from "path";
+// kubernetes-models 4 is used: it ships CommonJS and supports Node 20 (5 is ESM-only
+// and requires Node 22).
 import Ajv, { ErrorObject } from "ajv";
+import * as appsV1 from "kubernetes-models/apps/v1";
+import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
+import * as policyV1 from "kubernetes-models/policy/v1";
+import * as coreV1 from "kubernetes-models/v1";
 import { Evaluation, Registered, kubernetesObjects } from "./harness";
 
 /** A kubernetes-models kind class (e.g. `Deployment` of kubernetes-models/apps/v1). */
 type ModelClass = (new (data: Record<string, unknown>) => { validate(): void }) & { apiVersion: string; kind: string };
 
-function packageDir(name: string): string {
-    for (const dir of require.resolve.paths(name) ?? []) {
-        const candidate = path.join(dir, name);
-        if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
-    }
-    throw new Error(`cannot find package ${name} (is it installed?)`);
-}
+/** The API groups this program emits; any other apiVersion has no schema here and fails. */
+const GROUPS: Record<string, Record<string, unknown>> = {
+    "v1": coreV1,
+    "apps/v1": appsV1,
+    "policy/v1": policyV1,
+    "networking.k8s.io/v1": networkingV1,
+};
 
-let modelsDir: string | undefined;
-const groupCache = new Map<string, Record<string, unknown> | null>();
-
-/** apiVersion -> the kubernetes-models module directory (`v1`, `apps/v1`, `networking.k8s.io/v1`, ...). */
-function groupModule(apiVersion: string): Record<string, unknown> | null {
-    if (!groupCache.has(apiVersion)) {
-        modelsDir ??= packageDir("kubernetes-models");
-        const file = path.join(modelsDir, ...apiVersion.split("/"), "index.js");
-        // only well-formed apiVersions (group/version or core version), no path tricks
-        const wellFormed = /^([a-z0-9.-]+\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(apiVersion);
-        // require() by path: the only synchronous way to load these ES modules (see the note at the top)
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        groupCache.set(apiVersion, wellFormed && fs.existsSync(file) ? require(file) as Record<string, unknown> : null);
-    }
-    return groupCache.get(apiVersion)!;
-}
-
-/** The kubernetes-models class for apiVersion/kind, or undefined when kubernetes-models has none. */
+/** The kubernetes-models class for apiVersion/kind, or undefined when there is none. */
 export function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
-    const candidate = groupModule(apiVersion)?.[kind] as ModelClass | undefined;
-    // index modules also export non-kind helpers; a kind's class carries its own apiVersion/kind
+    const candidate = GROUPS[apiVersion]?.[kind] as ModelClass | undefined;
+    // group modules also export non-kind types; a kind's class carries its own apiVersion/kind
     return typeof candidate === "function" && candidate.apiVersion === apiVersion && candidate.kind === kind ? candidate : undefined;
 }
 
@@ -114,7 +93,7 @@ export const ROUTE_V1_SCHEMA = {
     },
 } as const;
 
-// ajv is what @kubernetes-models/validate itself uses (hoisted to the root node_modules).
+// ajv, the validator kubernetes-models itself compiles its schemas with.
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateRoute = ajv.compile(ROUTE_V1_SCHEMA);
 
