@@ -124,6 +124,17 @@ export const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
 
 const show = (v: unknown) => JSON.stringify(v);
 
+const QUANTITY_SUFFIX: Record<string, number> = {
+    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes quantity (already matched by QUANTITY) as a number, to compare two of them. */
+export function quantity(q: string): number {
+    const [, number, suffix] = /^([0-9.]+)([a-zA-Z]*)$/.exec(q) ?? [];
+    return Number(number) * (QUANTITY_SUFFIX[suffix ?? ""] ?? NaN);
+}
+
 /** Read the stack's config through Pulumi and validate it (`overrides`: for tests). */
 export function loadConfig(overrides: Partial<ConfigContext> = {}): AppConfig {
     const project = overrides.project ?? pulumi.getProject();
@@ -229,7 +240,6 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
         problems.push(`registryUsername/registryPassword: set both or neither (got only ${username === undefined ? "registryPassword" : "registryUsername"}); ` +
             "set the password with `pulumi config set --secret registryPassword ...`");
     } else if (username !== undefined && password !== undefined) {
-        if (!username) fail("registryUsername", username, "a non-empty user name");
         registryAuth = { server: imageRegistry.split("/")[0], username, password: pulumi.secret(password) };
     }
 
@@ -335,6 +345,15 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
                 const v = o[kind]?.[res];
                 const q = str(`resources.${name}.${kind}.${res}`, v, QUANTITY, `a Kubernetes quantity such as ${res === "cpu" ? "100m" : "64Mi"}`);
                 if (q) resources[name as ContainerName][kind][res] = q;
+            }
+        }
+    }
+    // the API server rejects a request above its limit; say so before anything is created
+    for (const name of CONTAINER_NAMES) {
+        for (const res of ["cpu", "memory"] as const) {
+            const { requests, limits } = resources[name];
+            if (quantity(requests[res]) > quantity(limits[res])) {
+                fail(`resources.${name}.requests.${res}`, requests[res], `at most the limit (${limits[res]})`);
             }
         }
     }

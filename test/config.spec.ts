@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CONFIG_KEYS, ConfigError, defaultNamespace, parseConfig } from "../components/config";
+import { CONFIG_KEYS, ConfigError, defaultNamespace, parseConfig, quantity } from "../components/config";
 import { evaluate, lastRegistered } from "./harness";
 
 const CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
@@ -58,6 +58,8 @@ describe("config: every invalid value fails before anything is created", () => {
         ["plain-text password", { registryUsername: "ci", registryPassword: "hunter2" }, "registryPassword", "(hidden)", /--secret/],
         ["misspelled key", { couplng: "pod" }, "couplng", "pod", /a known key/],
         ["bad resource quantity", { resources: { echo: { limits: { memory: "lots" } } } }, "resources.echo.limits.memory", "lots", /quantity/],
+        ["request above its limit", { resources: { generator: { requests: { memory: "64Mi" } } } }, "resources.generator.requests.memory", "64Mi", /at most the limit \(32Mi\)/],
+        ["CPU request above a limit in millicores", { resources: { echo: { requests: { cpu: "1" }, limits: { cpu: "500m" } } } }, "resources.echo.requests.cpu", "\"1\"", /at most the limit \(500m\)/],
         ["unknown container in resources", { resources: { sidecar: {} } }, "resources.sidecar", "{}", /generator, echo, adapter, app/],
         ["openshift not a boolean", { openshift: "yes" }, "openshift", "yes", /true or false/],
         ["images as a string", { images: "reg/gen" }, "images", "reg/gen", /an object/],
@@ -134,6 +136,13 @@ describe("config: defaults and accepted values", () => {
         assert.equal((await evaluate({}, { hostArch: "arm64" })).config.platform, "linux/arm64");
         assert.equal((await evaluate({}, { hostArch: "x64" })).config.platform, "linux/amd64");
         assert.equal((await evaluate({ platform: "linux/amd64" }, { hostArch: "arm64" })).config.platform, "linux/amd64");
+    });
+
+    it("compares Kubernetes quantities across suffixes", () => {
+        assert.equal(quantity("500m"), 0.5);
+        assert.equal(quantity("1.5"), 1.5);
+        assert.equal(quantity("64Mi"), 64 * 2 ** 20);
+        assert.ok(quantity("1G") < quantity("1Gi"));
     });
 
     it("makes a valid namespace from any stack name", () => {
