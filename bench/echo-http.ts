@@ -7,9 +7,9 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort, sleep } from "../test/processes";
 
 // autocannon ships no type declarations (and there is no @types/autocannon in this
 // project), so describe the small part we use and load it with require.
@@ -55,17 +55,8 @@ export interface BenchResult {
 
 const ECHO_PY = path.resolve(__dirname, "..", "images", "echo", "echo.py");
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
-
+// Not the shared request(): this takes a URL, keeps the body as bytes (compared
+// byte for byte below) and gives up after 2 s.
 function get(url: string): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve, reject) => {
         const req = http.get(url, { agent: false }, (res) => {
@@ -89,7 +80,7 @@ async function waitFor200(url: string, child: ChildProcess, timeoutMs = 10000): 
             // not listening yet
         }
         if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
     }
 }
 

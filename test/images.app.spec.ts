@@ -3,108 +3,18 @@
 import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
-import * as net from "net";
-import * as os from "os";
 import * as path from "path";
+import { alive, cleanupRegistry, exited, freePort, GiveUp, OC_UID, openShiftRun, OTHER_UID, python, request, waitUntil } from "./processes";
 
 const IMAGES = path.resolve(__dirname, "..", "images");
 const SCRIPTS = ["generator/generator.sh", "echo/echo.py", "app/app.sh"];
-// The real interpreter behind `python3` (a pyenv-style shim costs ~0.2 s per start).
-const PYTHON = spawnSync("python3", ["-c", "import sys; print(sys.executable)"]).stdout.toString().trim() || "python3";
+const PYTHON = python();
+// As OC_UID with no passwd entry, group 0, no HOME, if this machine allows (see ./processes.ts).
+const { as: OC_AS, note: OC_NOTE } = openShiftRun();
 
-// OpenShift runs images as an arbitrary UID with no passwd entry, in group 0, HOME unset.
-// Only root can take such a UID; and the interpreter must be usable by it (a pyenv under
-// /root, mode 0700, is not), so find one or fall back to the current user with a note.
-const OC_UID = 1000620000;
-const OC_GID = 0;
-const OTHER_UID = 1000610000; // "another user" owning the data dir (say, the image build's)
-const AS_ROOT = process.getuid?.() === 0;
+// ---- helpers (the process and HTTP ones are shared, in ./processes.ts) -----------------
 
-function pythonUsableBy(uid: number, gid: number): string | undefined {
-    const candidates = [...new Set([PYTHON, "/usr/bin/python3", "/usr/local/bin/python3"])];
-    return candidates.find(
-        (py) =>
-            spawnSync(py, ["-c", "import http.server, urllib.request"], {
-                env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-                cwd: "/",
-                stdio: "ignore",
-                uid,
-                gid,
-            }).status === 0,
-    );
-}
-
-const OC_PYTHON = AS_ROOT ? pythonUsableBy(OC_UID, OC_GID) : undefined;
-/** How the OpenShift-style test runs: as OC_UID:OC_GID, or as the current user (and why). */
-const OC_AS: { uid: number; gid: number; python: string } | undefined = OC_PYTHON
-    ? { uid: OC_UID, gid: OC_GID, python: OC_PYTHON }
-    : undefined;
-const OC_NOTE = OC_AS
-    ? `as uid ${OC_UID} gid ${OC_GID} (no passwd entry) with ${OC_AS.python}`
-    : AS_ROOT
-      ? `NOTE: as the current user (uid ${process.getuid?.()}): no python3 here is usable by uid ${OC_UID}`
-      : `NOTE: as the current user (uid ${process.getuid?.()}): not root, so no arbitrary UID`;
-
-// ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
-
-const children: ChildProcess[] = [];
-const pidsToReap: number[] = [];
-const tempDirs: string[] = [];
-
-function tempDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-test-"));
-    tempDirs.push(dir);
-    return dir;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
-
-function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent: false }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on("error", reject);
-        req.setTimeout(3000, () => req.destroy(new Error("timeout")));
-    });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 8000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        try {
-            if (await cond()) return;
-        } catch {
-            // not yet
-        }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(50);
-    }
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
+const { tempDir, trackChild, trackPids, cleanup } = cleanupRegistry("app-test-");
 
 /** Direct children of pid, from /proc (Linux), as [pid, command line]. */
 function childrenOf(pid: number): [number, string][] {
@@ -122,19 +32,6 @@ function childrenOf(pid: number): [number, string][] {
         }
     }
     return out;
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; signal: string | null }> {
-    if (child.exitCode !== null || child.signalCode !== null) {
-        return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-    }
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
-        child.once("exit", (code, signal) => {
-            clearTimeout(timer);
-            resolve({ code, signal });
-        });
-    });
 }
 
 interface App {
@@ -181,22 +78,22 @@ async function startApp(opts: StartOptions = {}): Promise<App> {
         stdio: ["ignore", "ignore", "pipe"],
         ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid, cwd: "/" } : {}),
     });
-    children.push(child);
+    trackChild(child);
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
 
     let kids: [number, string][] = [];
     await waitUntil("generator and echo to start", () => {
-        if (child.exitCode !== null) throw new Error(`app.sh exited ${child.exitCode}: ${stderr}`);
+        if (child.exitCode !== null) throw new GiveUp(`app.sh exited ${child.exitCode}: ${stderr}`);
         kids = childrenOf(child.pid!);
         return kids.some(([, c]) => c.includes("generator.sh")) && kids.some(([, c]) => c.includes("echo.py"));
     });
     const generatorPid = kids.find(([, c]) => c.includes("generator.sh"))![0];
     const echoPid = kids.find(([, c]) => c.includes("echo.py"))![0];
-    pidsToReap.push(generatorPid, echoPid);
+    trackPids(generatorPid, echoPid);
     await waitUntil("echo to answer", async () => {
-        if (child.exitCode !== null) throw new Error(`app.sh exited ${child.exitCode}: ${stderr}`);
-        return (await get(port, "/healthz")).status === 200;
+        if (child.exitCode !== null) throw new GiveUp(`app.sh exited ${child.exitCode}: ${stderr}`);
+        return (await request(port, "/healthz")).status === 200;
     });
     return { child, port, env, dir: dataDir, script, generatorPid, echoPid };
 }
@@ -207,20 +104,14 @@ async function startApp(opts: StartOptions = {}): Promise<App> {
 describe("images/app/app.sh", function () {
     // Scoped to this file's tests (a top-level hook would run after every spec).
     afterEach(function () {
-        for (const c of children.splice(0)) {
-            if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-        }
-        for (const pid of pidsToReap.splice(0)) {
-            if (alive(pid)) process.kill(pid, "SIGKILL");
-        }
-        for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+        return cleanup();
     });
 
-    it("serves the generator's numbers at /data", async function () {
-        const app = await startApp();
+    /** Wait for a few of the generator's numbers at /data; then /ready must be 200 too. */
+    async function assertServesNumbers(app: App): Promise<void> {
         let lines: string[] = [];
         await waitUntil("a few numbers", async () => {
-            const res = await get(app.port, "/data");
+            const res = await request(app.port, "/data");
             lines = res.body.trim().split("\n");
             return res.status === 200 && lines.length >= 3;
         });
@@ -228,7 +119,12 @@ describe("images/app/app.sh", function () {
             assert.match(l, /^\d+$/);
             assert.ok(Number(l) <= 32767);
         }
-        assert.equal((await get(app.port, "/ready")).status, 200);
+        assert.equal((await request(app.port, "/ready")).status, 200);
+    }
+
+    it("serves the generator's numbers at /data", async function () {
+        const app = await startApp();
+        await assertServesNumbers(app);
     });
 
     it("--check passes while both run, and fails once they are gone", async function () {
@@ -287,17 +183,7 @@ describe("images/app/app.sh", function () {
                 assert.match(status, /^Gid:\s+0\s/m, `pid ${pid} runs in group 0`);
             }
         }
-        let lines: string[] = [];
-        await waitUntil("a few numbers", async () => {
-            const res = await get(app.port, "/data");
-            lines = res.body.trim().split("\n");
-            return res.status === 200 && lines.length >= 3;
-        });
-        for (const l of lines) {
-            assert.match(l, /^\d+$/);
-            assert.ok(Number(l) <= 32767);
-        }
-        assert.equal((await get(app.port, "/ready")).status, 200);
+        await assertServesNumbers(app);
         const st = fs.statSync(path.join(app.dir, "data"));
         if (OC_AS) assert.equal(st.uid, OC_UID, "the generator wrote the file as the arbitrary UID");
         assert.ok(st.mode & 0o020, "the data file is group-writable for the next arbitrary UID");

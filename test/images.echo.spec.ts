@@ -1,109 +1,21 @@
 // echo.py as a real process serving real files (and a real upstream) on 127.0.0.1.
 // See DESIGN.md, "The images' contract".
 import { strict as assert } from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
-import * as os from "os";
 import * as path from "path";
+import { cleanupRegistry, exited, freePort, GiveUp, OC_UID, openShiftRun, OTHER_UID, python, request, sleep, waitUntil } from "./processes";
 
 const ECHO = path.resolve(__dirname, "..", "images", "echo", "echo.py");
-// The real interpreter behind `python3` (a pyenv-style shim costs ~0.2 s per start).
-const PYTHON = spawnSync("python3", ["-c", "import sys; print(sys.executable)"]).stdout.toString().trim() || "python3";
+const PYTHON = python();
+// As OC_UID with no passwd entry, group 0, no HOME, if this machine allows (see ./processes.ts).
+const { as: OC_AS, note: OC_NOTE } = openShiftRun();
 
-// OpenShift runs images as an arbitrary UID with no passwd entry, in group 0, HOME unset.
-// Only root can take such a UID; and the interpreter must be usable by it (a pyenv under
-// /root, mode 0700, is not), so find one or fall back to the current user with a note.
-const OC_UID = 1000620000;
-const OC_GID = 0;
-const OTHER_UID = 1000610000; // "another user" owning the data (say, a previous pod's UID)
-const AS_ROOT = process.getuid?.() === 0;
+// ---- helpers (the process and HTTP ones are shared, in ./processes.ts) -----------------
 
-function pythonUsableBy(uid: number, gid: number): string | undefined {
-    const candidates = [...new Set([PYTHON, "/usr/bin/python3", "/usr/local/bin/python3"])];
-    return candidates.find(
-        (py) =>
-            spawnSync(py, ["-c", "import http.server, urllib.request"], {
-                env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-                cwd: "/",
-                stdio: "ignore",
-                uid,
-                gid,
-            }).status === 0,
-    );
-}
-
-const OC_PYTHON = AS_ROOT ? pythonUsableBy(OC_UID, OC_GID) : undefined;
-/** How the OpenShift-style tests run: as OC_UID:OC_GID, or as the current user (and why). */
-const OC_AS: { uid: number; gid: number; python: string } | undefined = OC_PYTHON
-    ? { uid: OC_UID, gid: OC_GID, python: OC_PYTHON }
-    : undefined;
-const OC_NOTE = OC_AS
-    ? `as uid ${OC_UID} gid ${OC_GID} (no passwd entry) with ${OC_AS.python}`
-    : AS_ROOT
-      ? `NOTE: as the current user (uid ${process.getuid?.()}): no python3 here is usable by uid ${OC_UID}`
-      : `NOTE: as the current user (uid ${process.getuid?.()}): not root, so no arbitrary UID`;
-
-// ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
-
-const children: ChildProcess[] = [];
-const servers: http.Server[] = [];
-const tempDirs: string[] = [];
-
-function tempDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "echo-test-"));
-    tempDirs.push(dir);
-    return dir;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
-
-interface Reply {
-    status: number;
-    headers: http.IncomingHttpHeaders;
-    body: string;
-}
-
-function request(port: number, urlPath: string, method = "GET"): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-        // agent: false -> a fresh connection each time; the raw path is sent as given
-        // (so "/../etc/passwd" really reaches the server).
-        const req = http.request({ host: "127.0.0.1", port, path: urlPath, method, agent: false }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        });
-        req.on("error", reject);
-        req.setTimeout(3000, () => req.destroy(new Error(`${method} ${urlPath}: timeout`)));
-        req.end();
-    });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what: string, cond: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        try {
-            if (await cond()) return;
-        } catch {
-            // not up yet
-        }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(50);
-    }
-}
+const { tempDir, trackChild, trackServer, cleanup } = cleanupRegistry("echo-test-");
 
 interface Echo {
     child: ChildProcess;
@@ -134,35 +46,24 @@ async function startEcho(env: Record<string, string>, run: RunAs = {}): Promise<
         stdio: ["ignore", "ignore", "pipe"],
         ...spawnOptions(run),
     });
-    children.push(child);
+    trackChild(child);
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     await waitUntil(`echo on port ${port}`, async () => {
-        if (child.exitCode !== null) throw new Error(`echo exited ${child.exitCode}: ${stderr}`);
+        if (child.exitCode !== null) throw new GiveUp(`echo exited ${child.exitCode}: ${stderr}`);
         return (await request(port, "/healthz")).status === 200;
     });
     return { child, port, stderr: () => stderr };
 }
 
-function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-    if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
-        child.once("exit", (code) => {
-            clearTimeout(timer);
-            resolve(code);
-        });
-    });
-}
-
-function probe(port: number, urlPath: string, run: RunAs = {}): Promise<number | null> {
+async function probe(port: number, urlPath: string, run: RunAs = {}): Promise<number | null> {
     const child = spawn(run.python ?? PYTHON, [run.script ?? ECHO, "--probe", urlPath], {
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port) },
         stdio: "ignore",
         ...spawnOptions(run),
     });
-    children.push(child);
-    return exited(child, 5000);
+    trackChild(child);
+    return (await exited(child, 5000)).code;
 }
 
 
@@ -170,12 +71,8 @@ function probe(port: number, urlPath: string, run: RunAs = {}): Promise<number |
 
 describe("images/echo/echo.py", function () {
     // Scoped to this file's tests (a top-level hook would run after every spec).
-    afterEach(async function () {
-        for (const c of children.splice(0)) {
-            if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-        }
-        await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-        for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    afterEach(function () {
+        return cleanup();
     });
 
     describe("file mode", function () {
@@ -268,7 +165,7 @@ describe("images/echo/echo.py", function () {
             await new Promise((r) => idle.once("connect", r));
             const t0 = Date.now();
             echo.child.kill("SIGTERM");
-            assert.equal(await exited(echo.child, 1000), 0);
+            assert.equal((await exited(echo.child, 1000)).code, 0);
             assert.ok(Date.now() - t0 < 1000);
             idle.destroy();
         });
@@ -320,14 +217,14 @@ describe("images/echo/echo.py", function () {
             // The probe the kubelet would exec runs as the same UID, with the same nothing.
             assert.equal(await probe(echo.port, "/ready", run), 0);
             echo.child.kill("SIGTERM");
-            assert.equal(await exited(echo.child, 1000), 0);
+            assert.equal((await exited(echo.child, 1000)).code, 0);
             assert.deepEqual(fs.readdirSync(dir), ["data"], "echo wrote nothing");
         });
 
         it("refuses a bad PORT with exit code 2", async function () {
             const child = spawn(PYTHON, [ECHO], { env: { PATH: process.env.PATH, PORT: "http" }, stdio: "ignore" });
-            children.push(child);
-            assert.equal(await exited(child, 5000), 2);
+            trackChild(child);
+            assert.equal((await exited(child, 5000)).code, 2);
         });
     });
 
@@ -343,7 +240,7 @@ describe("images/echo/echo.py", function () {
                 }
                 res.writeHead(200, { "Content-Type": "text/plain" }).end(body);
             });
-            servers.push(server);
+            trackServer(server);
             await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
             return { port: (server.address() as net.AddressInfo).port, hits: () => hits, server };
         }
@@ -400,7 +297,7 @@ describe("images/echo/echo.py", function () {
 
         it("treats an upstream error status as a failure (502 without a good copy)", async function () {
             const server = http.createServer((_req, res) => res.writeHead(500).end("boom"));
-            servers.push(server);
+            trackServer(server);
             await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
             const port = (server.address() as net.AddressInfo).port;
             const echo = await startEcho({ UPSTREAM_URL: `http://127.0.0.1:${port}` });
@@ -430,7 +327,7 @@ describe("images/echo/echo.py", function () {
             assert.equal(res.body, "4\n8\n15\n");
             assert.equal(await probe(echo.port, "/ready", run), 0);
             echo.child.kill("SIGTERM");
-            assert.equal(await exited(echo.child, 1000), 0);
+            assert.equal((await exited(echo.child, 1000)).code, 0);
             assert.deepEqual(fs.readdirSync(base), ["echo.py"], "echo wrote nothing");
         });
     });

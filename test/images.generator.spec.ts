@@ -3,21 +3,14 @@
 import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { AS_ROOT, cleanupRegistry, finished, Finished, OC_GID, OC_UID, sleep, waitUntil } from "./processes";
 
 const GENERATOR = path.resolve(__dirname, "..", "images", "generator", "generator.sh");
 
-// ---- small helpers (each images.*.spec.ts keeps its own: they are few lines) ----------
+// ---- helpers (the process ones are shared, in ./processes.ts) ---------------------------
 
-const children: ChildProcess[] = [];
-const tempDirs: string[] = [];
-
-function tempDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "generator-test-"));
-    tempDirs.push(dir);
-    return dir;
-}
+const { tempDir, trackChild, cleanup } = cleanupRegistry("generator-test-");
 
 function hasCommand(cmd: string[]): boolean {
     return spawnSync(cmd[0], [...cmd.slice(1), "-c", "exit 0"], { stdio: "ignore" }).status === 0;
@@ -33,44 +26,15 @@ function start(shell: string[], args: string[], env: Record<string, string>): Ch
         env: baseEnv(env),
         stdio: ["ignore", "pipe", "pipe"],
     });
-    children.push(child);
-    return child;
+    return trackChild(child);
 }
 
-interface Done {
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-}
-
-function finished(child: ChildProcess, timeoutMs: number): Promise<Done> {
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
-        child.once("close", (code, signal) => {
-            clearTimeout(timer);
-            resolve({ code, signal, stdout, stderr });
-        });
-    });
-}
-
-function run(shell: string[], args: string[], env: Record<string, string>): Promise<Done> {
+function run(shell: string[], args: string[], env: Record<string, string>): Promise<Finished> {
     return finished(start(shell, args, env), 5000);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what: string, cond: () => boolean, timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
-}
+// The generator is fast to start: poll often, and give up sooner than the default.
+const waitFor = (what: string, cond: () => boolean) => waitUntil(what, cond, 3000, 25);
 
 function readLines(file: string): string[] {
     const text = fs.readFileSync(file, "utf8");
@@ -97,10 +61,7 @@ const shells = [
 describe("images/generator/generator.sh", function () {
     // Scoped to this file's tests (a top-level hook would run after every spec).
     afterEach(function () {
-        for (const c of children.splice(0)) {
-            if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-        }
-        for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+        return cleanup();
     });
 
     it("is present, executable and has a /bin/sh shebang; sh and dash exist", function () {
@@ -124,7 +85,7 @@ describe("images/generator/generator.sh", function () {
                 const dir = tempDir();
                 const file = path.join(dir, "data");
                 start(shell.cmd, [], { DATA_DIR: dir, INTERVAL_SECONDS: "0.1" });
-                await waitUntil("data file", () => fs.existsSync(file));
+                await waitFor("data file", () => fs.existsSync(file));
                 const t0 = Date.now();
                 const n0 = readLines(file).length;
                 await sleep(2000);
@@ -172,7 +133,7 @@ describe("images/generator/generator.sh", function () {
                     const dir = tempDir();
                     // A long interval: the signal arrives while the script sleeps.
                     const child = start(shell.cmd, [], { DATA_DIR: dir, INTERVAL_SECONDS: "30" });
-                    await waitUntil("data file", () => fs.existsSync(path.join(dir, "data")));
+                    await waitFor("data file", () => fs.existsSync(path.join(dir, "data")));
                     await sleep(200);
                     const t0 = Date.now();
                     child.kill(signal);
@@ -211,7 +172,7 @@ describe("images/generator/generator.sh", function () {
                 const dir = tempDir();
                 const env = { DATA_DIR: dir, INTERVAL_SECONDS: "0.1" };
                 start(shell.cmd, [], env);
-                await waitUntil("data file", () => fs.existsSync(path.join(dir, "data")));
+                await waitFor("data file", () => fs.existsSync(path.join(dir, "data")));
                 const check = await run(shell.cmd, ["--check"], env);
                 assert.equal(check.code, 0, check.stdout);
             });
@@ -245,21 +206,20 @@ describe("images/generator/generator.sh", function () {
                 const script = path.join(base, "generator.sh");
                 fs.copyFileSync(GENERATOR, script);
                 fs.chmodSync(script, 0o755);
-                const asRoot = process.getuid?.() === 0;
-                if (asRoot) fs.chownSync(dir, 0, 0);
+                if (AS_ROOT) fs.chownSync(dir, 0, 0);
                 const child = spawn(shell.cmd[0], [...shell.cmd.slice(1), script], {
                     // HOME deliberately absent; as root we can also take an arbitrary UID.
                     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", DATA_DIR: dir, INTERVAL_SECONDS: "0.1" },
                     cwd: "/",
                     stdio: ["ignore", "pipe", "pipe"],
-                    ...(asRoot ? { uid: 1000620000, gid: 0 } : {}),
+                    ...(AS_ROOT ? { uid: OC_UID, gid: OC_GID } : {}),
                 });
-                children.push(child);
+                trackChild(child);
                 const file = path.join(dir, "data");
-                await waitUntil("two lines", () => fs.existsSync(file) && readLines(file).length >= 2);
+                await waitFor("two lines", () => fs.existsSync(file) && readLines(file).length >= 2);
                 assertNumbers(readLines(file));
                 const st = fs.statSync(file);
-                if (asRoot) assert.equal(st.uid, 1000620000);
+                if (AS_ROOT) assert.equal(st.uid, OC_UID);
                 assert.ok(st.mode & 0o020, "the data file is group-writable for the next arbitrary UID");
                 child.kill("SIGTERM");
                 assert.equal((await finished(child, 1000)).code, 0);
