@@ -159,6 +159,8 @@ export interface WorkloadArgs {
     /** Single writers are replaced, never doubled; echo rolls with zero unavailable. */
     rollout: "recreate" | "zero-downtime";
     affinity?: k8s.types.input.core.v1.Affinity;
+    /** Spread replicas over nodes (best effort), so one node's loss leaves echo serving. */
+    spreadOverNodes?: boolean;
 }
 
 export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
@@ -185,6 +187,12 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
                     containers: args.containers,
                     volumes: args.volumes,
                     affinity: args.affinity,
+                    topologySpreadConstraints: args.spreadOverNodes ? [{
+                        maxSkew: 1,
+                        topologyKey: "kubernetes.io/hostname",
+                        whenUnsatisfiable: "ScheduleAnyway",
+                        labelSelector: { matchLabels: selector },
+                    }] : undefined,
                 },
             },
         },

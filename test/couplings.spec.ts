@@ -27,6 +27,16 @@ function echoBackends(e: Evaluation): Registered[] {
     return ofType(e, DEPLOYMENT).filter((d) => selects(selector, d.inputs.spec.template.metadata.labels));
 }
 
+/** Best-effort spread of a Deployment's own pods over nodes. */
+function assertSpreadsOwnPods(d: Registered) {
+    const [spread, ...more] = podSpec(d).topologySpreadConstraints;
+    assert.equal(more.length, 0);
+    assert.equal(spread.topologyKey, "kubernetes.io/hostname");
+    assert.equal(spread.whenUnsatisfiable, "ScheduleAnyway");
+    assert.equal(spread.maxSkew, 1);
+    assert.ok(selects(spread.labelSelector.matchLabels, d.inputs.spec.template.metadata.labels));
+}
+
 function assertDeploymentSelectsOwnPods(d: Registered) {
     assert.ok(selects(d.inputs.spec.selector.matchLabels, d.inputs.spec.template.metadata.labels),
         `${d.name}: selector does not match its pod template`);
@@ -235,13 +245,16 @@ describe("coupling: volume", () => {
         assert.ok(selects(terms[0].labelSelector.matchLabels, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels),
             "the affinity must select the generator's pods");
         assert.ok(!selects(terms[0].labelSelector.matchLabels, echo.inputs.spec.template.metadata.labels));
+        assert.equal(podSpec(echo).topologySpreadConstraints, undefined, "spreading would fight the affinity");
         assert.equal(ofType(e, PDB).length, 0, "no budget for a single echo replica");
     });
 
-    it("with ReadWriteMany, echo schedules freely", async () => {
+    it("with ReadWriteMany, echo schedules freely, spread over nodes", async () => {
         const e = await evaluate({ coupling: "volume", storage: { accessMode: "ReadWriteMany" } });
         assert.deepEqual(one(e, PVC, "data").inputs.spec.accessModes, ["ReadWriteMany"]);
-        assert.equal(podSpec(one(e, DEPLOYMENT, "echo")).affinity, undefined);
+        const echo = one(e, DEPLOYMENT, "echo");
+        assert.equal(podSpec(echo).affinity, undefined);
+        assertSpreadsOwnPods(echo);
     });
 
     it("retainOnDelete keeps the claim (and its data) when the stack or the coupling goes", async () => {
@@ -292,6 +305,7 @@ describe("coupling: service", () => {
         assert.equal(echo.inputs.spec.replicas, 2);
         assert.deepEqual(echoBackends(e).map((d) => d.name), ["echo"]);
         assert.ok(one(e, PDB, "echo"));
+        assertSpreadsOwnPods(echo);
     });
 
     it("lets only echo pods reach the adapter, and anyone reach echo's port", () => {

@@ -85,5 +85,6 @@ export function upstreamEcho(config: AppConfig, site: ClusterSite, images: Image
         replicas: config.echoReplicas,
         servesEcho: true,
         rollout: "zero-downtime",
+        spreadOverNodes: true,
     }, opts);
 }

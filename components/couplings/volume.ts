@@ -45,6 +45,8 @@ export class VolumeCoupling extends pulumi.ComponentResource {
             replicas: config.echoReplicas,
             servesEcho: true,
             rollout: "zero-downtime",
+            // ReadWriteMany: echo replicas may spread over nodes
+            spreadOverNodes: storage.accessMode === "ReadWriteMany",
             // A ReadWriteOnce volume attaches to one node: echo must run where generator runs.
             affinity: storage.accessMode === "ReadWriteOnce" ? {
                 podAffinity: {
