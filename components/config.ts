@@ -67,7 +67,13 @@ export interface AppConfig {
     maxLines: number;
     serviceType: ServiceType;
     storage: { size: string; storageClass?: string; accessMode: AccessMode; retainOnDelete: boolean };
-    clusters?: { generator: ClusterTarget; echo: ClusterTarget; generatorUrl?: string };
+    clusters?: {
+        generator: ClusterTarget;
+        echo: ClusterTarget;
+        generatorUrl?: string;
+        /** Address ranges allowed to reach the generator's adapter (echo's cluster egress). */
+        allowFrom: string[];
+    };
     renderYamlTo?: string;
     openshift: boolean;
     resources: Record<ContainerName, ComputeResources>;
@@ -121,6 +127,7 @@ const STORAGE_SIZE = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 // registry host[:port] followed by optional lower-case path components (OCI distribution spec)
 const REGISTRY_PREFIX = /^[a-zA-Z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 export const DIGEST_REF = /^[^\s@]+@sha256:[a-f0-9]{64}$/;
+const CIDR = /^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\/(3[0-2]|[12]?[0-9])$|^[0-9a-fA-F:]+\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
 
 const show = (v: unknown) => JSON.stringify(v);
 
@@ -303,7 +310,7 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
             problems.push("clusters: (unset) is not allowed; coupling clusters needs " +
                 "clusters.generator.context and clusters.echo.context (pulumi config set --path clusters.generator.context kind-a)");
         } else {
-            onlyKeys("clusters", clustersRaw, ["generator", "echo", "generatorUrl"]);
+            onlyKeys("clusters", clustersRaw, ["generator", "echo", "generatorUrl", "allowFrom"]);
             const target = (side: "generator" | "echo"): ClusterTarget | undefined => {
                 const t = clustersRaw[side];
                 if (!t || typeof t !== "object") {
@@ -328,7 +335,16 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
             if (renderYamlTo && !generatorUrl) {
                 problems.push("clusters.generatorUrl: (unset) is not allowed with renderYamlTo; rendered manifests have no load-balancer address, so give the generator's URL");
             }
-            if (generator && echo) clusters = { generator, echo, generatorUrl: generatorUrl?.replace(/\/$/, "") };
+            let allowFrom = ["0.0.0.0/0"];
+            if (clustersRaw.allowFrom !== undefined) {
+                const ranges = clustersRaw.allowFrom;
+                if (Array.isArray(ranges) && ranges.length > 0 && ranges.every((r) => typeof r === "string" && CIDR.test(r))) {
+                    allowFrom = ranges as string[];
+                } else {
+                    fail("clusters.allowFrom", ranges, "a non-empty list of CIDRs, e.g. [\"198.51.100.0/24\"] (echo's cluster egress addresses)");
+                }
+            }
+            if (generator && echo) clusters = { generator, echo, generatorUrl: generatorUrl?.replace(/\/$/, ""), allowFrom };
         }
     }
 

@@ -351,13 +351,23 @@ describe("coupling: clusters", () => {
         assert.equal(ofType(e, DEPLOYMENT).length, 2);
     });
 
-    it("exposes the generator's adapter with a LoadBalancer, open to callers from the other cluster", () => {
+    it("exposes the generator's adapter with a LoadBalancer, by default to any caller", () => {
         const svc = one(e, SERVICE, "generator");
         assert.equal(svc.inputs.spec.type, "LoadBalancer");
+        assert.deepEqual(svc.inputs.spec.loadBalancerSourceRanges, ["0.0.0.0/0"]);
+        assert.equal(svc.inputs.spec.externalTrafficPolicy, "Local", "keeps callers' addresses for the NetworkPolicy");
         assert.ok(selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels));
         const policy = one(e, NETWORK_POLICY, "adapter-ingress").inputs.spec;
         assert.deepEqual(policy.ingress, [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8080, protocol: "TCP" }] }]);
         assert.deepEqual(containers(one(e, DEPLOYMENT, "generator")).map((c) => c.name), ["generator", "adapter"]);
+    });
+
+    it("clusters.allowFrom limits the adapter to echo's cluster, at the load balancer and in the NetworkPolicy", async () => {
+        const ranges = ["198.51.100.0/24", "2001:db8::/32"];
+        const r = await evaluate({ coupling: "clusters", clusters: { ...CLUSTERS, allowFrom: ranges } });
+        assert.deepEqual(one(r, SERVICE, "generator").inputs.spec.loadBalancerSourceRanges, ranges);
+        assert.deepEqual(one(r, NETWORK_POLICY, "adapter-ingress").inputs.spec.ingress[0].from,
+            ranges.map((cidr) => ({ ipBlock: { cidr } })));
     });
 
     it("points echo at the generator Service's load-balancer address", () => {

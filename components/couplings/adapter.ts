@@ -18,12 +18,15 @@ export interface GeneratorWithAdapter {
 }
 
 /**
- * `adapterClients`: who may reach the adapter — echo pods in the same namespace, or
- * (across clusters, where the caller's address is unknown) anyone.
+ * Who may reach the adapter: echo pods in the same namespace, or (across clusters, where
+ * echo's pods are not selectable) callers from these address ranges.
  */
+export type AdapterClients = "echo-pods" | { cidrs: string[] };
+
 export function generatorWithAdapter(config: AppConfig, site: ClusterSite, images: ImageRefs,
-    expose: { serviceType: "ClusterIP" | "LoadBalancer"; adapterClients: "echo-pods" | "anyone" },
+    expose: { serviceType: "ClusterIP" | "LoadBalancer"; adapterClients: AdapterClients },
     opts: pulumi.CustomResourceOptions): GeneratorWithAdapter {
+    const clients = expose.adapterClients;
     const deployment = workloadDeployment("generator", {
         config, site,
         component: "generator",
@@ -44,6 +47,12 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
             // taken from the Deployment itself, so the Service always selects its pods
             selector: deployment.spec.selector.matchLabels,
             ports: [{ name: "http", port: ADAPTER_PORT, targetPort: "http", protocol: "TCP" }],
+            ...(expose.serviceType === "LoadBalancer" && clients !== "echo-pods" ? {
+                // the load balancer filters callers, and Local keeps their source address
+                // visible to the NetworkPolicy below (no SNAT to a node address)
+                loadBalancerSourceRanges: clients.cidrs,
+                externalTrafficPolicy: "Local",
+            } : {}),
         },
     }, opts);
 
@@ -53,9 +62,9 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
             podSelector: { matchLabels: selectorLabels(config, "generator") },
             policyTypes: ["Ingress"],
             ingress: [{
-                from: expose.adapterClients === "echo-pods"
+                from: clients === "echo-pods"
                     ? [{ podSelector: { matchLabels: selectorLabels(config, "echo") } }]
-                    : [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+                    : clients.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
                 ports: [{ port: ADAPTER_PORT, protocol: "TCP" }],
             }],
         },

@@ -27,7 +27,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
         this.generatorSite = new ClusterSite("generator-side",
             { config, target: clusters.generator, renderSubdir: "generator-cluster" }, { parent: this });
         const generator = generatorWithAdapter(config, this.generatorSite, images,
-            { serviceType: "LoadBalancer", adapterClients: "anyone" }, this.generatorSite.childOptions());
+            { serviceType: "LoadBalancer", adapterClients: { cidrs: clusters.allowFrom } }, this.generatorSite.childOptions());
 
         this.generatorUrl = clusters.generatorUrl
             ? pulumi.output(clusters.generatorUrl)
