@@ -55,7 +55,7 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
             endpoint: clusters.echo.endpoint,
             images: deployedImages,
             externalUrl: clusters.echo.externalUrl,
-            portForward: clusters.echoSite.portForward(clusters.echo.service, ECHO_PORT, config.clusters!.echo.context),
+            portForward: clusters.echoSite.portForward(clusters.echo.service, ECHO_PORT),
             generatorUrl: clusters.generatorUrl,
         };
     }
@@ -70,6 +70,6 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         endpoint: echo.endpoint,
         images: deployedImages,
         externalUrl: echo.externalUrl,
-        portForward: site.portForward(echo.service, ECHO_PORT, config.context),
+        portForward: site.portForward(echo.service, ECHO_PORT),
     };
 }

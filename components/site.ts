@@ -23,11 +23,14 @@ export class ClusterSite extends pulumi.ComponentResource {
     readonly serviceAccountName: pulumi.Output<string>;
     readonly imagePullSecrets?: pulumi.Output<{ name: string }[]>;
     readonly config: AppConfig;
+    /** The kube context and kubeconfig this site deploys with (unset = kubeconfig defaults). */
+    readonly target: Partial<ClusterTarget>;
 
     constructor(name: string, args: ClusterSiteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Cluster", name, {}, opts);
         const { config } = args;
         this.config = config;
+        this.target = args.target ?? {};
         this.provider = new k8s.Provider(name, {
             context: args.target?.context,
             kubeconfig: args.target?.kubeconfig,
@@ -78,9 +81,10 @@ export class ClusterSite extends pulumi.ComponentResource {
     }
 
     /** `kubectl port-forward` for a Service in this cluster. */
-    portForward(service: k8s.core.v1.Service, port: number, context?: string): pulumi.Output<string> {
-        const ctx = context ? ` --context ${context}` : "";
-        return pulumi.interpolate`kubectl${ctx} -n ${service.metadata.namespace} port-forward svc/${service.metadata.name} ${port}:${port}`;
+    portForward(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
+        const { kubeconfig, context } = this.target;
+        const flags = `${kubeconfig ? ` --kubeconfig ${kubeconfig}` : ""}${context ? ` --context ${context}` : ""}`;
+        return pulumi.interpolate`kubectl${flags} -n ${service.metadata.namespace} port-forward svc/${service.metadata.name} ${port}:${port}`;
     }
 }
 

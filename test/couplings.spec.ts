@@ -375,7 +375,8 @@ describe("coupling: clusters", () => {
         assert.equal(envOf(echo).UPSTREAM_URL, "http://203.0.113.10:8080");
         assert.equal(e.outputs.generatorUrl, "http://203.0.113.10:8080");
         assert.equal(one(e, DEPLOYMENT, "echo").inputs.spec.replicas, 2);
-        assert.match(e.outputs.portForward as string, /^kubectl --context kind-echo -n app-coupling-test port-forward svc\/echo-/);
+        assert.match(e.outputs.portForward as string,
+            /^kubectl --kubeconfig \/tmp\/echo.kubeconfig --context kind-echo -n app-coupling-test port-forward svc\/echo-/);
     });
 
     it("uses clusters.generatorUrl when given, and renders each cluster to its own directory", async () => {
