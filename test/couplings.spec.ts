@@ -71,6 +71,21 @@ describe("images component", () => {
         assert.equal(one(arm, IMAGE, "echo").inputs.build.platform, "linux/arm64");
     });
 
+    it("builds every coupling's images for each platform, explicit or from the host", async () => {
+        for (const coupling of ["container", "pod", "volume", "service", "clusters"]) {
+            const extra = coupling === "clusters" ? { clusters: CLUSTERS } : {};
+            for (const [values, hostArch, arch] of [
+                [{}, "arm64", "arm64"], [{}, "x64", "amd64"], [{ platform: "linux/arm64" }, "x64", "arm64"], [{ platform: "linux/amd64" }, "arm64", "amd64"],
+            ] as const) {
+                const e = await evaluate({ coupling, ...extra, ...values }, { hostArch });
+                for (const image of ofType(e, IMAGE)) {
+                    assert.equal(image.inputs.build.platform, `linux/${arch}`, `${coupling} ${image.name}`);
+                    assert.match(image.inputs.imageName, new RegExp(`:${arch}-[a-f0-9]{16}$`));
+                }
+            }
+        }
+    });
+
     it("pushes with the configured credentials, the password a secret", async () => {
         const e = await evaluate({ coupling: "pod", imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "hunter2" },
             { secretKeys: ["registryPassword"] });
