@@ -53,6 +53,8 @@ export interface AppConfig {
     coupling: Coupling;
     /** Registry/repository prefix the images are pushed to, e.g. `localhost:5001`. */
     imageRegistry: string;
+    /** Prefix pods pull from when it differs from the push address (OpenShift's internal registry, a mirror). */
+    pullRegistry?: string;
     /** Push and pull credentials; the password never leaves a Pulumi secret. */
     registryAuth?: { server: string; username: string; password: pulumi.Output<string> };
     /** Prebuilt, digest-pinned image references: nothing is built. */
@@ -81,7 +83,7 @@ export interface AppConfig {
 
 /** Every key of the project's config namespace, as declared in Pulumi.yaml. */
 export const CONFIG_KEYS = [
-    "coupling", "imageRegistry", "registryUsername", "registryPassword", "images", "imagesFromStack",
+    "coupling", "imageRegistry", "pullRegistry", "registryUsername", "registryPassword", "images", "imagesFromStack",
     "platform", "namespace", "context", "echoReplicas", "generatorIntervalSeconds", "maxLines",
     "serviceType", "storage", "clusters", "renderYamlTo", "openshift", "resources",
 ] as const;
@@ -236,6 +238,9 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
     const imageRegistry = str("imageRegistry", raw("imageRegistry"), REGISTRY_PREFIX,
         "a registry host[:port] with an optional lower-case repository path, e.g. localhost:5001 or ghcr.io/acme") ?? "localhost:5001";
 
+    const pullRegistry = str("pullRegistry", raw("pullRegistry"), REGISTRY_PREFIX,
+        "a registry host[:port] with an optional lower-case repository path, e.g. image-registry.openshift-image-registry.svc:5000/my-namespace");
+
     // Credentials come as a pair; the password must be a secret so it never lands in plain state.
     const username = raw("registryUsername");
     const password = raw("registryPassword");
@@ -376,7 +381,7 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
 
     if (problems.length) throw new ConfigError(problems);
     return {
-        project: ctx.project, stack: ctx.stack, coupling, imageRegistry, registryAuth, prebuiltImages, imagesFromStack,
+        project: ctx.project, stack: ctx.stack, coupling, imageRegistry, pullRegistry, registryAuth, prebuiltImages, imagesFromStack,
         platform, namespace, context, echoReplicas, generatorIntervalSeconds, maxLines, serviceType, storage,
         clusters, renderYamlTo, openshift, resources,
     };

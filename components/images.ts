@@ -137,7 +137,10 @@ export class AppImages extends pulumi.ComponentResource {
                         password: config.registryAuth.password,
                     },
                 }, { parent: this });
-                this.refs[image] = built.repoDigest;
+                // the digest is the image wherever it is pulled from: re-home it for pulls
+                this.refs[image] = config.pullRegistry
+                    ? built.repoDigest.apply((ref) => `${config.pullRegistry}/${config.project}-${image}@${ref.split("@")[1]}`)
+                    : built.repoDigest;
             }
         }
         this.registerOutputs({ refs: this.refs });

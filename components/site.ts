@@ -54,7 +54,10 @@ export class ClusterSite extends pulumi.ComponentResource {
         this.namespaceName = this.namespace.metadata.name;
 
         let pullSecret: k8s.core.v1.Secret | undefined;
-        if (config.registryAuth) {
+        // The credentials are for the registry pushed to; pods pulling from elsewhere
+        // (pullRegistry) must keep that registry's own means (on OpenShift, the service
+        // account's token, which is only injected into pods that name no pull secret).
+        if (config.registryAuth && !config.pullRegistry) {
             const { server, username, password } = config.registryAuth;
             pullSecret = new k8s.core.v1.Secret(`${name}-registry-pull`, {
                 metadata: { namespace: this.namespaceName },

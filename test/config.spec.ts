@@ -57,6 +57,7 @@ describe("config: every invalid value fails before anything is created", () => {
         ["unknown platform", { platform: "linux/s390x" }, "platform", "linux/s390x", /linux\/amd64, linux\/arm64/],
         ["unsupported host without platform", {}, "platform", "s390x", /explicit platform/, { hostArch: "s390x" }],
         ["bad registry", { imageRegistry: "Registry With Spaces" }, "imageRegistry", "Registry With Spaces", /registry host/],
+        ["bad pull registry", { pullRegistry: "Not A Registry" }, "pullRegistry", "Not A Registry", /registry host/],
         ["bad namespace", { namespace: "Bad_Namespace" }, "namespace", "Bad_Namespace", /DNS label/],
         ["username without password", { registryUsername: "ci" }, "registryUsername/registryPassword", "registryUsername", /set both or neither/],
         ["plain-text password", { registryUsername: "ci", registryPassword: "hunter2" }, "registryPassword", "(hidden)", /--secret/],

@@ -95,6 +95,30 @@ describe("images component", () => {
         assert.deepEqual(reveal(image.inputs.registry), { server: "ghcr.io", username: "ci", password: "hunter2" });
     });
 
+    it("pushes to imageRegistry and, with pullRegistry, has pods pull the same digest from there", async () => {
+        const e = await evaluate({
+            coupling: "pod", imageRegistry: "default-route-openshift-image-registry.apps.example.test/demo",
+            pullRegistry: "image-registry.openshift-image-registry.svc:5000/demo",
+        });
+        const pushed = one(e, IMAGE, "echo");
+        assert.match(pushed.inputs.imageName, /^default-route-openshift-image-registry\.apps\.example\.test\/demo\/app-coupling-echo:/);
+        const digest = pushed.state.repoDigest.split("@")[1];
+        assert.equal(container(one(e, DEPLOYMENT, "pod"), "echo").image,
+            `image-registry.openshift-image-registry.svc:5000/demo/app-coupling-echo@${digest}`);
+        assert.equal(imageOf(e, "echo"), container(one(e, DEPLOYMENT, "pod"), "echo").image);
+    });
+
+    it("uses push credentials for pushing only when pods pull from another registry", async () => {
+        const e = await evaluate({
+            coupling: "pod", openshift: true, imageRegistry: "route.apps.example.test/images", pullRegistry: "image-registry.openshift-image-registry.svc:5000/images",
+            registryUsername: "pusher", registryPassword: "token",
+        }, { secretKeys: ["registryPassword"] });
+        assert.equal(reveal(one(e, IMAGE, "echo").inputs.registry).server, "route.apps.example.test");
+        assert.equal(ofType(e, "kubernetes:core/v1:Secret").length, 0);
+        assert.equal(podSpec(one(e, DEPLOYMENT, "pod")).imagePullSecrets, undefined);
+        assert.equal(one(e, "kubernetes:core/v1:ServiceAccount", "app-workload").inputs.imagePullSecrets, undefined);
+    });
+
     it("builds nothing with prebuilt images and deploys exactly those references", async () => {
         const gen = `reg.example/gen@sha256:${"1".repeat(64)}`;
         const echo = `reg.example/echo@sha256:${"2".repeat(64)}`;
