@@ -77,8 +77,9 @@ export function imageTag(imagesDir: string, name: ImageName, platform: string): 
     return `${platform.split("/")[1]}-${buildContextHash(imagesDir, name, platform).slice(0, 16)}`;
 }
 
-export function imageRepository(config: AppConfig, name: ImageName): string {
-    return `${config.imageRegistry}/${config.project}-${name}`;
+/** `<registry>/<project>-<image>`: where an image is pushed (or, with pullRegistry, pulled from). */
+export function imageRepository(config: AppConfig, name: ImageName, registry = config.imageRegistry): string {
+    return `${registry}/${config.project}-${name}`;
 }
 
 function fromProjectDir(p: string): string {
@@ -138,8 +139,9 @@ export class AppImages extends pulumi.ComponentResource {
                     },
                 }, { parent: this });
                 // the digest is the image wherever it is pulled from: re-home it for pulls
-                this.refs[image] = config.pullRegistry
-                    ? built.repoDigest.apply((ref) => `${config.pullRegistry}/${config.project}-${image}@${ref.split("@")[1]}`)
+                const { pullRegistry } = config;
+                this.refs[image] = pullRegistry
+                    ? built.repoDigest.apply((ref) => `${imageRepository(config, image, pullRegistry)}@${ref.split("@")[1]}`)
                     : built.repoDigest;
             }
         }

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AppConfig, ClusterTarget } from "./config";
-import { ECHO_PORT, echoSelector, serviceUrl } from "./workload";
+import { ECHO_PORT, echoSelector, loadBalancerAddress, serviceUrl } from "./workload";
 
 export interface ClusterSiteArgs {
     config: AppConfig;
@@ -53,13 +53,12 @@ export class ClusterSite extends pulumi.ComponentResource {
         }, child);
         this.namespaceName = this.namespace.metadata.name;
 
-        let pullSecret: k8s.core.v1.Secret | undefined;
         // The credentials are for the registry pushed to; pods pulling from elsewhere
         // (pullRegistry) must keep that registry's own means (on OpenShift, the service
         // account's token, which is only injected into pods that name no pull secret).
         if (config.registryAuth && !config.pullRegistry) {
             const { server, username, password } = config.registryAuth;
-            pullSecret = new k8s.core.v1.Secret(`${name}-registry-pull`, {
+            const pullSecret = new k8s.core.v1.Secret(`${name}-registry-pull`, {
                 metadata: { namespace: this.namespaceName },
                 type: "kubernetes.io/dockerconfigjson",
                 // built inside the secret's apply, so the password is never a plain value
@@ -139,11 +138,8 @@ export function echoEndpoint(site: ClusterSite): EchoEndpoint {
         const routeSpec = (route as unknown as { spec: pulumi.Output<{ host?: string } | undefined> }).spec;
         externalUrl = routeSpec.apply((s) => s?.host ? `https://${s.host}/data` : "(route host pending)");
     } else if (serviceType === "LoadBalancer") {
-        externalUrl = service.status.apply((s) => {
-            const ingress = s?.loadBalancer?.ingress?.[0];
-            const address = ingress?.hostname ?? ingress?.ip;
-            return address ? `http://${address}:${ECHO_PORT}/data` : "(load balancer address pending)";
-        });
+        externalUrl = loadBalancerAddress(service)
+            .apply((address) => address ? `http://${address}:${ECHO_PORT}/data` : "(load balancer address pending)");
     } else if (serviceType === "NodePort") {
         externalUrl = service.spec.apply((s) => `http://<node-address>:${s?.ports?.[0]?.nodePort}/data`);
     }

@@ -199,17 +199,25 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
     }, opts);
 }
 
-/** Keeps at least one echo pod through voluntary disruptions when there are several. */
-export function echoDisruptionBudget(name: string, config: AppConfig, site: ClusterSite, replicas: number, component: string,
+/** Keeps at least one pod of the echo Deployment through voluntary disruptions when it has several. */
+export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
     opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
-    if (replicas <= 1) return undefined;
-    return new k8s.policy.v1.PodDisruptionBudget(name, {
+    if (config.echoReplicas <= 1) return undefined;
+    return new k8s.policy.v1.PodDisruptionBudget("echo", {
         metadata: { namespace: site.namespaceName },
-        spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, component) } },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, "echo") } },
     }, opts);
 }
 
 /** In-cluster URL of a Service port. */
 export function serviceUrl(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
     return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${port}`;
+}
+
+/** The address a LoadBalancer Service got (host name or IP), once it has one. */
+export function loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string | undefined> {
+    return service.status.apply((status) => {
+        const ingress = status?.loadBalancer?.ingress?.[0];
+        return ingress?.hostname ?? ingress?.ip;
+    });
 }

@@ -7,8 +7,8 @@ import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite } from "../site";
 import {
-    ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoSelector, emptyDirDataVolume, generatorContainer, selectorLabels,
-    workloadDeployment,
+    ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoDisruptionBudget, echoSelector, emptyDirDataVolume, generatorContainer,
+    selectorLabels, workloadDeployment,
 } from "../workload";
 import { imageRef } from "./types";
 
@@ -72,9 +72,15 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
     return { deployment, service };
 }
 
-/** echo's port is open to all; nothing else on echo pods is. */
-export function echoIngressPolicy(config: AppConfig, site: ClusterSite, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
-    return new k8s.networking.v1.NetworkPolicy("echo-ingress", {
+/**
+ * The echo side of the loose couplings: echo in upstream mode (no data volume, reads the
+ * adapter's URL), its disruption budget, and a NetworkPolicy opening echo's port to all
+ * and nothing else on echo pods.
+ */
+export function upstreamEcho(config: AppConfig, site: ClusterSite, images: ImageRefs, upstreamUrl: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
+    echoDisruptionBudget(config, site, opts);
+    new k8s.networking.v1.NetworkPolicy("echo-ingress", {
         metadata: { namespace: site.namespaceName },
         spec: {
             podSelector: { matchLabels: echoSelector(config) },
@@ -82,11 +88,6 @@ export function echoIngressPolicy(config: AppConfig, site: ClusterSite, opts: pu
             ingress: [{ ports: [{ port: ECHO_PORT, protocol: "TCP" }] }],
         },
     }, opts);
-}
-
-/** echo in upstream mode: no data volume, reads the adapter's URL. */
-export function upstreamEcho(config: AppConfig, site: ClusterSite, images: ImageRefs, upstreamUrl: pulumi.Input<string>,
-    opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
     return workloadDeployment("echo", {
         config, site,
         component: "echo",

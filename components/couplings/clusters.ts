@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, EchoEndpoint, echoEndpoint } from "../site";
-import { ADAPTER_PORT, echoDisruptionBudget } from "../workload";
-import { echoIngressPolicy, generatorWithAdapter, upstreamEcho } from "./adapter";
+import { ADAPTER_PORT, loadBalancerAddress } from "../workload";
+import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
 export interface ClustersCouplingArgs {
     config: AppConfig;
@@ -31,9 +31,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
 
         this.generatorUrl = clusters.generatorUrl
             ? pulumi.output(clusters.generatorUrl)
-            : generator.service.status.apply((status) => {
-                const ingress = status?.loadBalancer?.ingress?.[0];
-                const address = ingress?.hostname ?? ingress?.ip;
+            : loadBalancerAddress(generator.service).apply((address) => {
                 if (!address) {
                     throw new Error("clusters: the generator Service got no load-balancer address; " +
                         "give one with `pulumi config set --path clusters.generatorUrl http://HOST:8080`");
@@ -43,10 +41,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
 
         this.echoSite = new ClusterSite("echo-side",
             { config, target: clusters.echo, renderSubdir: "echo-cluster" }, { parent: this });
-        const echoOpts = this.echoSite.childOptions();
-        upstreamEcho(config, this.echoSite, images, this.generatorUrl, echoOpts);
-        echoDisruptionBudget("echo", config, this.echoSite, config.echoReplicas, "echo", echoOpts);
-        echoIngressPolicy(config, this.echoSite, echoOpts);
+        upstreamEcho(config, this.echoSite, images, this.generatorUrl, this.echoSite.childOptions());
         this.echo = echoEndpoint(this.echoSite);
         this.registerOutputs({ generatorUrl: this.generatorUrl });
     }

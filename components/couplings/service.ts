@@ -2,8 +2,8 @@
 // echo reads that URL instead of a file. Fully independent; the price is an adapter and
 // a network hop.
 import * as pulumi from "@pulumi/pulumi";
-import { ADAPTER_PORT, echoDisruptionBudget, serviceUrl } from "../workload";
-import { echoIngressPolicy, generatorWithAdapter, upstreamEcho } from "./adapter";
+import { ADAPTER_PORT, serviceUrl } from "../workload";
+import { generatorWithAdapter, upstreamEcho } from "./adapter";
 import { CouplingArgs } from "./types";
 
 export class ServiceCoupling extends pulumi.ComponentResource {
@@ -19,8 +19,6 @@ export class ServiceCoupling extends pulumi.ComponentResource {
             { serviceType: "ClusterIP", adapterClients: "echo-pods" }, child);
         this.upstreamUrl = serviceUrl(generator.service, ADAPTER_PORT);
         upstreamEcho(config, site, images, this.upstreamUrl, child);
-        echoDisruptionBudget("echo", config, site, config.echoReplicas, "echo", child);
-        echoIngressPolicy(config, site, child);
         this.registerOutputs({ upstreamUrl: this.upstreamUrl });
     }
 }

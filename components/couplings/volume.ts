@@ -57,7 +57,7 @@ export class VolumeCoupling extends pulumi.ComponentResource {
                 },
             } : undefined,
         }, child);
-        echoDisruptionBudget("echo", config, site, config.echoReplicas, "echo", child);
+        echoDisruptionBudget(config, site, child);
         this.registerOutputs({ claim: this.claim.metadata.name });
     }
 }
