@@ -10,6 +10,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { freePort, sleep } from "../test/processes";
+import { formatTable } from "./table";
 
 // autocannon ships no type declarations (and there is no @types/autocannon in this
 // project), so describe the small part we use and load it with require.
@@ -165,15 +166,11 @@ function printTable(r: BenchResult, o: BenchOptions): void {
         String(x.errors),
         String(x.non2xx),
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-    const fmt = (c: string[]) => c.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
     console.log(
         `GET /data, ${o.lines ?? 10000}-line file, ${o.connections ?? 10} connections, ` +
             `${o.durationSeconds ?? 5} s per server (after ${o.warmupSeconds ?? 1} s warm-up)`,
     );
-    console.log(fmt(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    cells.forEach((c) => console.log(fmt(c)));
+    formatTable(header, cells).forEach((l) => console.log(l));
     console.log(`echo/http.server req/s ratio: ${r.ratio.toFixed(2)}`);
 }
 

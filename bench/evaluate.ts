@@ -5,8 +5,9 @@
 //
 // Evaluations run one after another (the Pulumi runtime is process-global).
 import { performance } from "perf_hooks";
-import { COUPLINGS, Coupling } from "../components/config";
-import { evaluate } from "../test/harness";
+import { COUPLINGS } from "../components/config";
+import { evaluate, minimalConfig } from "../test/harness";
+import { formatTable } from "./table";
 
 function option(name: string, fallback: number): number {
     const i = process.argv.indexOf(`--${name}`);
@@ -20,11 +21,6 @@ function option(name: string, fallback: number): number {
     return n;
 }
 
-const configFor = (coupling: Coupling): Record<string, unknown> => ({
-    coupling,
-    ...(coupling === "clusters" ? { clusters: { generator: { context: "kind-a" }, echo: { context: "kind-b" } } } : {}),
-});
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
@@ -33,11 +29,11 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     for (const coupling of COUPLINGS) {
         let resources = 0;
-        for (let i = 0; i < warmup; i++) await evaluate(configFor(coupling));
+        for (let i = 0; i < warmup; i++) await evaluate(minimalConfig(coupling));
         const times: number[] = [];
         for (let i = 0; i < runs; i++) {
             const start = performance.now();
-            const e = await evaluate(configFor(coupling));
+            const e = await evaluate(minimalConfig(coupling));
             times.push(performance.now() - start);
             resources = e.resources.length;
         }
@@ -46,12 +42,8 @@ async function main(): Promise<void> {
         rows.push([coupling, String(resources), mean.toFixed(1), percentile(times, 50).toFixed(1), times[times.length - 1].toFixed(1)]);
     }
     const header = ["coupling", "resources", "mean ms", "p50 ms", "max ms"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
     console.log(`program evaluation under mocks: ${runs} runs per coupling after ${warmup} warm-up(s), node ${process.version}`);
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const r of rows) console.log(line(r));
+    formatTable(header, rows).forEach((l) => console.log(l));
 }
 
 main().then(() => process.exit(0), (err) => {

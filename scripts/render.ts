@@ -62,13 +62,12 @@ export function parseArgs(argv: string[]): RenderArgs {
     return args;
 }
 
-/** Stack name and file for --stack NAME or --stack path/to/Pulumi.NAME.yaml. */
-function stackFile(stack: string): { name: string; file: string } {
+/** The stack file for --stack NAME or --stack path/to/Pulumi.NAME.yaml. */
+function stackFile(stack: string): string {
     const isPath = stack.includes("/") || stack.includes(path.sep) || /\.ya?ml$/.test(stack);
     const file = isPath ? path.resolve(stack) : path.join(repoRoot, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new UsageError(`--stack ${stack}: no stack file ${file}`);
-    const name = isPath ? path.basename(file).replace(/^Pulumi\./, "").replace(/\.ya?ml$/, "") : stack;
-    return { name, file };
+    return file;
 }
 
 export interface StackConfig {
@@ -85,10 +84,9 @@ export function stackConfig(args: RenderArgs): StackConfig {
     let stack = "render";
     let stackOutputs: StackConfig["stackOutputs"];
     if (args.stack) {
-        const { file } = stackFile(args.stack);
         // the same reading of a stack file the tests use: `secure:` values and ESC
         // environments become secret stand-ins, since nothing can be decrypted here
-        const parsed = readStackFile(file);
+        const parsed = readStackFile(stackFile(args.stack));
         stack = parsed.stack;
         Object.assign(values, parsed.values);
         parsed.secretKeys.forEach((k) => secretKeys.add(k));

@@ -4,9 +4,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { CONFIG_KEYS, ConfigError, defaultNamespace, parseConfig, quantity } from "../components/config";
-import { evaluate, lastRegistered } from "./harness";
+import { evaluate, lastRegistered, TWO_CLUSTERS } from "./harness";
 
-const CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
 const DIGEST = "a".repeat(64);
 
 /** Evaluate and expect a ConfigError naming the key, the value and what is allowed, with nothing registered. */
@@ -42,13 +41,13 @@ describe("config: every invalid value fails before anything is created", () => {
         ["missing echo cluster", { coupling: "clusters", clusters: { generator: { context: "kind-a" } } }, "clusters.echo", "(unset)", /kube context/],
         ["identical contexts", { coupling: "clusters", clusters: { generator: { context: "kind-a" }, echo: { context: "kind-a" } } },
             "clusters.echo.context", "kind-a", /a different cluster/],
-        ["clusters rendered without generatorUrl", { coupling: "clusters", clusters: CLUSTERS, renderYamlTo: "out" },
+        ["clusters rendered without generatorUrl", { coupling: "clusters", clusters: TWO_CLUSTERS, renderYamlTo: "out" },
             "clusters.generatorUrl", "(unset)", /renderYamlTo/],
-        ["generatorUrl with a path", { coupling: "clusters", clusters: { ...CLUSTERS, generatorUrl: "http://x:8080/data" } },
+        ["generatorUrl with a path", { coupling: "clusters", clusters: { ...TWO_CLUSTERS, generatorUrl: "http://x:8080/data" } },
             "clusters.generatorUrl", "http://x:8080/data", /base URL/],
-        ["a bad CIDR in clusters.allowFrom", { coupling: "clusters", clusters: { ...CLUSTERS, allowFrom: ["10.0.0.0/33"] } },
+        ["a bad CIDR in clusters.allowFrom", { coupling: "clusters", clusters: { ...TWO_CLUSTERS, allowFrom: ["10.0.0.0/33"] } },
             "clusters.allowFrom", "10.0.0.0/33", /a non-empty list of CIDRs/],
-        ["an empty clusters.allowFrom", { coupling: "clusters", clusters: { ...CLUSTERS, allowFrom: [] } },
+        ["an empty clusters.allowFrom", { coupling: "clusters", clusters: { ...TWO_CLUSTERS, allowFrom: [] } },
             "clusters.allowFrom", "[]", /a non-empty list of CIDRs/],
         ["tag-only prebuilt image", { images: { generator: "reg/gen:1.0", echo: `reg/echo@sha256:${DIGEST}` } },
             "images.generator", "reg/gen:1.0", /digest-pinned/],

@@ -9,6 +9,14 @@ import { deployStack, StackOutputs } from "../components/program";
 
 export const PROJECT = "app-coupling";
 
+/** Two distinct kube contexts: the least `clusters` needs. */
+export const TWO_CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
+
+/** The smallest valid config for a coupling (only `clusters` needs more than its name). */
+export function minimalConfig(coupling: string): Record<string, unknown> {
+    return { coupling, ...(coupling === "clusters" ? { clusters: TWO_CLUSTERS } : {}) };
+}
+
 export interface Registered {
     type: string;
     name: string;
@@ -209,12 +217,15 @@ export function isSecretValue(v: unknown): v is { value: unknown } {
     return !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
 }
 
-/** The value with every secret wrapper removed. */
-export function reveal(v: any): any {
-    if (isSecretValue(v)) return reveal(v.value);
-    if (Array.isArray(v)) return v.map(reveal);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-    return v;
+/**
+ * The value with every secret wrapper removed, as the API server would get it; `redact`
+ * instead replaces every string inside a secret with "[secret]" (for printing).
+ */
+export function reveal(v: any, mode: "reveal" | "redact" = "reveal", inSecret = false): any {
+    if (isSecretValue(v)) return reveal(v.value, mode, true);
+    if (Array.isArray(v)) return v.map((x) => reveal(x, mode, inSecret));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x, mode, inSecret)]));
+    return inSecret && mode === "redact" && typeof v === "string" ? "[secret]" : v;
 }
 
 /** Every string in `v` that is not inside a secret. */

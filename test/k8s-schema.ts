@@ -9,7 +9,7 @@ import * as appsV1 from "kubernetes-models/apps/v1";
 import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as policyV1 from "kubernetes-models/policy/v1";
 import * as coreV1 from "kubernetes-models/v1";
-import { Evaluation, Registered, kubernetesObjects } from "./harness";
+import { Evaluation, Registered, kubernetesObjects, reveal } from "./harness";
 
 /** A kubernetes-models kind class (e.g. `Deployment` of kubernetes-models/apps/v1). */
 type ModelClass = (new (data: Record<string, unknown>) => { validate(): void }) & { apiVersion: string; kind: string };
@@ -139,25 +139,6 @@ export function validateKubernetesObject(obj: unknown): string[] {
 
 // ---- the objects of an evaluation ----
 
-/** Pulumi's wire marker for a secret value: `{[SECRET_SIG]: SECRET_VALUE, value}`. */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/**
- * Mocks receive secret inputs still wrapped in Pulumi's secret envelope; the API server
- * gets the plain value. `redact` replaces every string inside a secret with a placeholder.
- */
-export function unwrapSecrets(value: unknown, mode: "reveal" | "redact" = "reveal", inSecret = false): unknown {
-    if (Array.isArray(value)) return value.map((v) => unwrapSecrets(v, mode, inSecret));
-    if (value && typeof value === "object") {
-        const o = value as Record<string, unknown>;
-        if (o[SIG_KEY] === SECRET_SIG) return unwrapSecrets(o.value, mode, true);
-        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, unwrapSecrets(v, mode, inSecret)]));
-    }
-    if (inSecret && mode === "redact" && typeof value === "string") return "[secret]";
-    return value;
-}
-
 export interface KubernetesObject {
     resource: Registered;
     /** The object as the API server would get it (auto-name filled in, secrets unwrapped). */
@@ -172,7 +153,7 @@ export function kubernetesObjectsOf(e: Evaluation, secrets: "reveal" | "redact" 
         const provider = resource.providerUrn ? providers.get(resource.providerUrn) : undefined;
         return {
             resource,
-            object: unwrapSecrets(object, secrets) as Record<string, any>,
+            object: reveal(object, secrets) as Record<string, any>,
             cluster: {
                 provider: provider?.name ?? "default",
                 context: provider?.inputs.context || undefined,
@@ -180,11 +161,4 @@ export function kubernetesObjectsOf(e: Evaluation, secrets: "reveal" | "redact" 
             },
         };
     });
-}
-
-/** Every object's schema errors, as `Kind/name: error` lines (empty = all valid). */
-export function schemaErrors(e: Evaluation): string[] {
-    return kubernetesObjectsOf(e).flatMap(({ object, resource }) =>
-        validateKubernetesObject(object).map((err) =>
-            `${object.kind ?? resource.type}/${object.metadata?.name ?? resource.name} (${resource.urn}): ${err}`));
 }

@@ -6,10 +6,9 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { COUPLINGS, Coupling, ECHO_IS_OWN_WORKLOAD } from "../components/config";
 import { StackFile, stackFiles } from "./stacks";
-import { evaluate, EvaluateOptions } from "./harness";
+import { evaluate, EvaluateOptions, minimalConfig } from "./harness";
 import { kubernetesObjectsOf, validateKubernetesObject } from "./k8s-schema";
 
-const TWO_CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
 
 interface Case { title: string; values: Record<string, unknown>; opts?: EvaluateOptions }
 
@@ -39,7 +38,7 @@ function couplingCases(): Case[] {
         .filter((v) => !v.only || v.only.includes(coupling))
         .map((v) => ({
             title: `${coupling}: ${v.title}`,
-            values: { coupling, ...(coupling === "clusters" ? { clusters: TWO_CLUSTERS } : {}), ...v.values },
+            values: { ...minimalConfig(coupling), ...v.values },
             opts: v.opts,
         })));
 }
