@@ -16,18 +16,16 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Coupling, COUPLINGS } from "../components/config";
+import { Coupling, COUPLINGS, ECHO_IS_OWN_WORKLOAD } from "../components/config";
 import { DEFAULT_IMAGES_DIR } from "../components/images";
-import { container, DEPLOYMENT, evaluate, Evaluation, IMAGE, Registered } from "./harness";
-
-const TWO_CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
+import { isDeepStrictEqual } from "util";
+import { container, DEPLOYMENT, evaluate, Evaluation, IMAGE, minimalConfig, Registered } from "./harness";
 
 function configFor(coupling: Coupling): Record<string, unknown> {
     return {
-        coupling,
+        ...minimalConfig(coupling),
         // echoReplicas > 1 so the echo PodDisruptionBudget exists and is checked too
-        ...(coupling === "volume" || coupling === "service" || coupling === "clusters" ? { echoReplicas: 3 } : {}),
-        ...(coupling === "clusters" ? { clusters: TWO_CLUSTERS } : {}),
+        ...(ECHO_IS_OWN_WORKLOAD.includes(coupling) ? { echoReplicas: 3 } : {}),
     };
 }
 
@@ -44,10 +42,6 @@ function changed(before: Evaluation, after: Evaluation): string[] {
         .filter((r) => !isDeepStrictEqual(r.inputs, b.get(r.urn)!.inputs))
         .map(label)
         .sort();
-}
-
-function isDeepStrictEqual(x: unknown, y: unknown): boolean {
-    try { assert.deepStrictEqual(x, y); return true; } catch { return false; }
 }
 
 /** e.g. `Deployment generator@generator-side` (clusters) or `Deployment generator`. */
