@@ -2,28 +2,36 @@
 // OpenAPI schemas (kubernetes-models: one class per kind, `validate()` runs the
 // schema's precompiled ajv validator), plus a small strict JSON schema for the one
 // OpenShift kind we emit (route.openshift.io/v1 Route), for which no models exist.
-// kubernetes-models 4 is used: it ships CommonJS and supports Node 20 (5 is ESM-only
-// and requires Node 22).
+// kubernetes-models 5 is ESM-only (its exports have only an "import" condition, so
+// require() cannot load it): `loadKubernetesSchemas()` imports it once, before use.
 import Ajv, { ErrorObject } from "ajv";
-import * as appsV1 from "kubernetes-models/apps/v1";
-import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
-import * as policyV1 from "kubernetes-models/policy/v1";
-import * as coreV1 from "kubernetes-models/v1";
 import { Evaluation, Registered, kubernetesObjects, reveal } from "./harness";
 
 /** A kubernetes-models kind class (e.g. `Deployment` of kubernetes-models/apps/v1). */
 type ModelClass = (new (data: Record<string, unknown>) => { validate(): void }) & { apiVersion: string; kind: string };
 
-/** The API groups this program emits; any other apiVersion has no schema here and fails. */
-const GROUPS: Record<string, Record<string, unknown>> = {
-    "v1": coreV1,
-    "apps/v1": appsV1,
-    "policy/v1": policyV1,
-    "networking.k8s.io/v1": networkingV1,
+/** The API groups this program emits (apiVersion -> module); any other apiVersion has no schema here and fails. */
+const GROUP_MODULES: Record<string, string> = {
+    "v1": "kubernetes-models/v1",
+    "apps/v1": "kubernetes-models/apps/v1",
+    "policy/v1": "kubernetes-models/policy/v1",
+    "networking.k8s.io/v1": "kubernetes-models/networking.k8s.io/v1",
 };
+let GROUPS: Record<string, Record<string, unknown>> | undefined;
+
+// A real dynamic import: TypeScript's CommonJS output would turn `import()` into require().
+const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
+
+/** Loads the schemas (once); await it before `validateKubernetesObject`, e.g. in a mocha `before`. */
+export async function loadKubernetesSchemas(): Promise<void> {
+    if (GROUPS) return;
+    const entries = await Promise.all(Object.entries(GROUP_MODULES).map(async ([apiVersion, module]) => [apiVersion, await importEsm(module)] as const));
+    GROUPS = Object.fromEntries(entries);
+}
 
 /** The kubernetes-models class for apiVersion/kind, or undefined when there is none. */
 export function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
+    if (!GROUPS) throw new Error("kubernetes-models not loaded: await loadKubernetesSchemas() first");
     const candidate = GROUPS[apiVersion]?.[kind] as ModelClass | undefined;
     // group modules also export non-kind types; a kind's class carries its own apiVersion/kind
     return typeof candidate === "function" && candidate.apiVersion === apiVersion && candidate.kind === kind ? candidate : undefined;

@@ -5,7 +5,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { validateKubernetesObject } from "./k8s-schema";
+import { loadKubernetesSchemas, validateKubernetesObject } from "./k8s-schema";
+
+before(loadKubernetesSchemas);
 
 const repoRoot = path.resolve(__dirname, "..");
 

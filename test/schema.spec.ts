@@ -7,7 +7,9 @@ import * as path from "path";
 import { COUPLINGS, Coupling, ECHO_IS_OWN_WORKLOAD } from "../components/config";
 import { StackFile, stackFiles } from "./stacks";
 import { evaluate, EvaluateOptions, minimalConfig } from "./harness";
-import { kubernetesObjectsOf, validateKubernetesObject } from "./k8s-schema";
+import { loadKubernetesSchemas, kubernetesObjectsOf, validateKubernetesObject } from "./k8s-schema";
+
+before(loadKubernetesSchemas);
 
 
 interface Case { title: string; values: Record<string, unknown>; opts?: EvaluateOptions }
