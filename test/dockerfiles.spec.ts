@@ -84,6 +84,32 @@ describe("images/*/Dockerfile", function () {
                 }
             });
 
+            it("bases on supported releases: Alpine >= 3.22, Python >= 3.13, exact patch tags, support end beside each FROM", function () {
+                const lines = fs.readFileSync(image.dockerfile, "utf8").split("\n");
+                for (const from of parse(image).getFROMs()) {
+                    const name = from.getImageName() ?? "";
+                    const tag = from.getImageTag() ?? "";
+                    const minor = (version: string) => version.split(".").map(Number);
+                    const atLeast = (v: number[], min: number[]) => v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
+                    if (name === "alpine") {
+                        assert.match(tag, /^\d+\.\d+\.\d+$/, `alpine:${tag} is not an exact patch tag`);
+                        assert.ok(atLeast(minor(tag), [3, 22]), `alpine:${tag} is not a supported release`);
+                    } else if (name === "python") {
+                        const m = /^(\d+\.\d+\.\d+)-alpine(\d+\.\d+)$/.exec(tag);
+                        assert.ok(m, `python:${tag} is not an exact <patch>-alpine<release> tag`);
+                        assert.ok(atLeast(minor(m[1]), [3, 13]), `python:${tag}: Python before 3.13`);
+                        assert.ok(atLeast(minor(m[2]), [3, 22]), `python:${tag}: Alpine before 3.22`);
+                    } else {
+                        assert.fail(`unexpected base image ${from.getImage()}`);
+                    }
+                    // the comment lines right above FROM say until when each part is supported
+                    const at = from.getRange().start.line;
+                    const comments = lines.slice(Math.max(0, at - 3), at).join("\n");
+                    assert.match(comments, /Alpine 3\.\d+: .*until \d{4}-\d{2}-\d{2}/, `no Alpine support end above ${from.getImage()}`);
+                    if (name === "python") assert.match(comments, /Python 3\.\d+: .*until \d{4}-\d{2}/, `no Python support end above ${from.getImage()}`);
+                }
+            });
+
             it("runs as a numeric non-root user in group 0 (OpenShift: arbitrary UID, GID 0)", function () {
                 const users = byKeyword(image, "USER");
                 assert.ok(users.length > 0, "no USER: the image would run as root");

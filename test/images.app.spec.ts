@@ -139,6 +139,28 @@ describe("images/app/app.sh", function () {
         assert.equal(down.status, 1, "echo no longer answers /healthz");
     });
 
+    it("--check starts no Python (one cold interpreter per liveness probe) and still sees a dead echo", async function () {
+        if (spawnSync("busybox", ["true"]).status !== 0) this.skip(); // the image has busybox; this machine may not
+        const app = await startApp();
+        await waitUntil("data file", () => fs.existsSync(path.join(app.dir, "data")));
+        // PYTHON is what app.sh would start: a stand-in that only records that it ran.
+        const marker = path.join(app.dir, "python-started");
+        const fake = path.join(app.dir, "fake-python");
+        fs.writeFileSync(fake, `#!/bin/sh\ntouch '${marker}'\nexit 0\n`, { mode: 0o755 });
+        const env = { ...app.env, PYTHON: fake };
+        const t0 = Date.now();
+        const ok = spawnSync("dash", [app.script, "--check"], { env, encoding: "utf8" });
+        assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+        assert.ok(!fs.existsSync(marker), "app.sh --check started $PYTHON");
+        assert.ok(Date.now() - t0 < 1000, `--check took ${Date.now() - t0} ms`);
+
+        process.kill(app.echoPid, "SIGKILL");
+        await waitUntil("echo gone", () => !alive(app.echoPid));
+        const down = spawnSync("dash", [app.script, "--check"], { env, encoding: "utf8" });
+        assert.equal(down.status, 1, "a dead echo fails the check");
+        assert.ok(!fs.existsSync(marker), "app.sh --check started $PYTHON");
+    });
+
     it("exits 0 within 2 s of SIGTERM, leaving neither program running", async function () {
         const app = await startApp();
         const t0 = Date.now();

@@ -209,7 +209,7 @@ describe("images/echo/echo.py", function () {
             fs.writeFileSync(file, "12\n345\n6789\n");
             fs.chmodSync(file, 0o640);
             if (OC_AS) fs.chownSync(file, OTHER_UID, 0);
-            assert.equal((await request(echo.port, "/ready")).status, 200);
+            await waitUntil("ready", async () => (await request(echo.port, "/ready")).status === 200);
             const res = await request(echo.port, "/data");
             assert.equal(res.status, 200, echo.stderr());
             assert.equal(res.body, "12\n345\n6789\n");
@@ -225,6 +225,64 @@ describe("images/echo/echo.py", function () {
             const child = spawn(PYTHON, [ECHO], { env: { PATH: process.env.PATH, PORT: "http" }, stdio: "ignore" });
             trackChild(child);
             assert.equal((await exited(child, 5000)).code, 2);
+        });
+    });
+
+    describe("signals and listening", function () {
+        it("catches SIGTERM before its slow start-up imports, even where SIGTERM starts out ignored (PID 1)", async function () {
+            // As PID 1 in a container a signal without a handler is dropped: a pod stopped
+            // right after start used to wait for SIGKILL. `trap '' TERM` + exec gives python
+            // the same starting point; we send SIGTERM the moment its handler shows in
+            // /proc/PID/status (SigCgt) and expect a clean exit before it ever served.
+            if (!fs.existsSync("/proc/self/status")) this.skip();
+            const dir = tempDir();
+            const port = await freePort();
+            const child = spawn("sh", ["-c", "trap '' TERM; exec \"$0\" \"$@\"", PYTHON, ECHO], {
+                env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port), DATA_DIR: dir },
+                stdio: ["ignore", "ignore", "pipe"],
+            });
+            trackChild(child);
+            let stderr = "";
+            child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+            const TERM_BIT = 1n << 14n; // SIGTERM is 15
+            const deadline = Date.now() + 5000;
+            let caught = false;
+            while (!caught && Date.now() < deadline && child.exitCode === null) {
+                try {
+                    const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8");
+                    const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? "";
+                    const cgt = BigInt("0x" + (/^SigCgt:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? "0"));
+                    caught = name.startsWith("python") && (cgt & TERM_BIT) !== 0n;
+                } catch {
+                    // not there yet
+                }
+            }
+            assert.ok(caught, `echo never installed a SIGTERM handler: ${stderr}`);
+            child.kill("SIGTERM");
+            const done = await exited(child, 2000);
+            assert.deepEqual(done, { code: 0, signal: null }, stderr);
+            assert.ok(!stderr.includes("serving"), `the handler came only after start-up: ${stderr}`);
+        });
+
+        it("listens on IPv6 and IPv4 (one dual-stack socket)", async function () {
+            const hasV6 = await new Promise<boolean>((resolve) => {
+                const s = net.createServer().once("error", () => resolve(false));
+                s.listen(0, "::1", () => s.close(() => resolve(true)));
+            });
+            if (!hasV6) this.skip(); // no IPv6 loopback on this machine
+            const dir = tempDir();
+            fs.writeFileSync(path.join(dir, "data"), "7\n");
+            const echo = await startEcho({ DATA_DIR: dir });
+            for (const host of ["127.0.0.1", "::1"]) {
+                const body = await new Promise<string>((resolve, reject) => {
+                    http.get({ host, port: echo.port, path: "/data" }, (res) => {
+                        let b = "";
+                        res.on("data", (d: Buffer) => (b += d.toString()));
+                        res.on("end", () => resolve(`${res.statusCode} ${b}`));
+                    }).on("error", reject);
+                });
+                assert.equal(body, "200 7\n", `over ${host}`);
+            }
         });
     });
 
@@ -252,7 +310,8 @@ describe("images/echo/echo.py", function () {
                 UPSTREAM_CACHE_SECONDS: "0.3",
                 UPSTREAM_TIMEOUT_SECONDS: "0.5",
             });
-            assert.equal((await request(echo.port, "/ready")).status, 200);
+            // the first copy is fetched in the background: /ready turns 200 without waiting on it
+            await waitUntil("ready", async () => (await request(echo.port, "/ready")).status === 200);
             const fresh = await request(echo.port, "/data");
             assert.equal(fresh.status, 200);
             assert.equal(fresh.body, "11\n22\n");
@@ -271,6 +330,51 @@ describe("images/echo/echo.py", function () {
             assert.equal(stale.body, "11\n22\n");
             assert.equal(stale.headers.warning, '110 - "stale: upstream unavailable"');
             assert.equal((await request(echo.port, "/ready")).status, 200, "it has data to serve");
+        });
+
+        it("answers /ready at once from what it holds while the upstream accepts and never answers", async function () {
+            const held: net.Socket[] = [];
+            const silent = net.createServer((sock) => held.push(sock)); // accept, say nothing
+            trackServer(silent as unknown as http.Server);
+            await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+            const port = (silent.address() as net.AddressInfo).port;
+            try {
+                const echo = await startEcho({ UPSTREAM_URL: `http://127.0.0.1:${port}`, UPSTREAM_TIMEOUT_SECONDS: "1" });
+                for (let i = 0; i < 3; i++) {
+                    const t0 = Date.now();
+                    assert.equal((await request(echo.port, "/ready")).status, 503);
+                    assert.ok(Date.now() - t0 < 200, `/ready took ${Date.now() - t0} ms`);
+                }
+                const t0 = Date.now();
+                assert.equal((await request(echo.port, "/data")).status, 502);
+                assert.ok(Date.now() - t0 < 1500, `/data took ${Date.now() - t0} ms (timeout 1 s)`);
+            } finally {
+                for (const sock of held) sock.destroy();
+            }
+        });
+
+        it("bounds /data by the timeout even when name resolution hangs", async function () {
+            // A resolver that never answers, in-process: getaddrinfo blocks for 30 s.
+            const port = await freePort();
+            const hang = "import runpy, socket, sys, time\n" +
+                "socket.getaddrinfo = lambda *a, **k: time.sleep(30)\n" +
+                `sys.argv = [${JSON.stringify(ECHO)}]\n` +
+                `runpy.run_path(${JSON.stringify(ECHO)}, run_name="__main__")\n`;
+            const child = spawn(PYTHON, ["-c", hang], {
+                env: {
+                    PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(port),
+                    UPSTREAM_URL: "http://upstream.invalid:8080", UPSTREAM_TIMEOUT_SECONDS: "0.5",
+                },
+                stdio: "ignore",
+            });
+            trackChild(child);
+            await waitUntil(`echo on port ${port}`, async () => (await request(port, "/healthz")).status === 200);
+            const t0 = Date.now();
+            assert.equal((await request(port, "/data")).status, 502);
+            assert.ok(Date.now() - t0 < 1500, `/data took ${Date.now() - t0} ms (timeout 0.5 s)`);
+            const t1 = Date.now();
+            assert.equal((await request(port, "/ready")).status, 503);
+            assert.ok(Date.now() - t1 < 200, `/ready took ${Date.now() - t1} ms`);
         });
 
         it("works against another echo in file mode", async function () {
@@ -321,7 +425,7 @@ describe("images/echo/echo.py", function () {
                 const status = fs.readFileSync(`/proc/${echo.child.pid}/status`, "utf8");
                 assert.match(status, new RegExp(`^Uid:\\s+${OC_UID}\\s`, "m"), "echo runs as the arbitrary UID");
             }
-            assert.equal((await request(echo.port, "/ready")).status, 200);
+            await waitUntil("ready", async () => (await request(echo.port, "/ready")).status === 200);
             const res = await request(echo.port, "/data");
             assert.equal(res.status, 200, echo.stderr());
             assert.equal(res.body, "4\n8\n15\n");

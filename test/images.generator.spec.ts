@@ -196,6 +196,39 @@ describe("images/generator/generator.sh", function () {
                 });
             }
 
+            it("exits 1 saying so when it cannot create the data file (not the bad-config 2)", async function () {
+                // `data` is a directory: the first write fails even for root. Under dash a failed
+                // redirection on the special built-in `:` used to end the shell with status 2
+                // before the diagnostic printed.
+                const dir = tempDir();
+                fs.mkdirSync(path.join(dir, "data"));
+                const done = await run(shell.cmd, [], { DATA_DIR: dir });
+                assert.equal(done.code, 1, done.stderr);
+                assert.match(done.stderr, /generator: cannot create .*\/data \(is .* writable by uid \d+ gid \d+\?\)/);
+            });
+
+            it("reports a failed write, keeps running and recovers (a full volume is not a crash)", async function () {
+                const dir = tempDir();
+                const file = path.join(dir, "data");
+                const child = start(shell.cmd, [], { DATA_DIR: dir, INTERVAL_SECONDS: "0.05" });
+                let stderr = "";
+                child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+                await waitFor("a line", () => fs.existsSync(file) && readLines(file).length >= 1);
+                // Make the next appends fail: the data file becomes a directory.
+                fs.rmSync(file);
+                fs.mkdirSync(file);
+                await waitFor("the failure reported", () => stderr.includes("cannot append"));
+                await sleep(300);
+                assert.equal(child.exitCode, null, `generator exited: ${stderr}`);
+                assert.equal(stderr.split("cannot append").length - 1, 1, `reported once: ${stderr}`);
+                fs.rmdirSync(file);
+                await waitFor("writing again", () => fs.existsSync(file) && readLines(file).length >= 2);
+                await waitFor("the recovery reported", () => stderr.includes("again"));
+                assertNumbers(readLines(file));
+                child.kill("SIGTERM");
+                assert.equal((await finished(child, 1000)).code, 0);
+            });
+
             it("works OpenShift-style: no HOME, arbitrary UID in group 0, group-writable data dir", async function () {
                 const base = tempDir();
                 // A group-0-writable data dir, as the images create /data (chgrp 0, chmod g=u).
