@@ -12,15 +12,30 @@ Env: PORT (8000), DATA_DIR (/data), UPSTREAM_URL (unset = file mode; a base URL 
 http://generator:8080), UPSTREAM_TIMEOUT_SECONDS (2), UPSTREAM_CACHE_SECONDS (1).
 """
 
-import os
 import signal
-import socketserver
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+# First thing, before the imports that take most of start-up: as PID 1 in a container a
+# signal without a handler is dropped by the kernel, so a SIGTERM that arrived while we
+# were still importing would be lost and the pod would wait for SIGKILL. Until the server
+# runs, SIGTERM/SIGINT simply end the process (status 0); main() then installs the
+# handlers that stop the server cleanly.
+def _exit_now(signum, frame):
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _exit_now)
+    signal.signal(signal.SIGINT, _exit_now)
+
+import errno  # noqa: E402 - deliberately after the signal handlers
+import os  # noqa: E402
+import socket  # noqa: E402
+import socketserver  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -76,43 +91,71 @@ class FileSource:
 
 
 class UpstreamSource:
-    """Another server's /data, cached for a while; the last good copy outlives failures."""
+    """Another server's /data, fetched in the background; the last good copy outlives failures.
+
+    A request never waits on the upstream longer than the timeout, whatever hangs (name
+    resolution included: the fetch runs in its own thread and the request stops waiting at
+    the deadline). /ready never waits at all: it answers from what echo already holds.
+    """
 
     def __init__(self, base_url, timeout, cache_seconds):
         self.url = base_url.rstrip("/") + "/data"
         self.timeout = timeout
         self.cache_seconds = cache_seconds
         self._body = None  # last good copy
-        self._last_attempt = None  # monotonic time of the last fetch, good or bad
-        self._last_ok = False
-        self._lock = threading.Lock()
+        self._ok = False  # did the last completed fetch succeed?
+        self._done_at = None  # monotonic time the last fetch completed, good or bad
+        self._started_at = None  # monotonic time the fetch in flight started (None: none)
+        self._cond = threading.Condition()
 
-    def _refresh(self):
-        # One fetch at a time; the others wait and then reuse its result. Failures are
-        # cached too, so a dead upstream costs one timeout per cache period, not per request.
-        with self._lock:
+    def _fetch(self):
+        import urllib.request  # lazily: file mode and probes never pay for it
+
+        try:
+            with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
+                body, ok, error = resp.read(), True, None
+        except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts are OSErrors
+            body, ok, error = None, False, e
+        with self._cond:
+            if error is not None and (self._ok or self._done_at is None):
+                print(f"echo: upstream {self.url} failed: {error}", file=sys.stderr)
+            if ok:
+                self._body = body
+            self._ok = ok
+            self._done_at = time.monotonic()
+            self._started_at = None
+            self._cond.notify_all()
+
+    def refresh(self, wait):
+        """Start a fetch when the copy is older than the cache period and none is running.
+
+        With wait, block until that fetch completes, at most until its deadline (started +
+        timeout). Returns whether what echo holds is current (False: stale or unknown).
+        """
+        with self._cond:
             now = time.monotonic()
-            if self._last_attempt is not None and now - self._last_attempt < self.cache_seconds:
-                return
-            try:
-                with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
-                    self._body = resp.read()
-                self._last_ok = True
-            except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts are OSErrors
-                if self._last_ok or self._last_attempt is None:
-                    print(f"echo: upstream {self.url} failed: {e}", file=sys.stderr)
-                self._last_ok = False
-            self._last_attempt = time.monotonic()
+            if self._started_at is None:
+                if self._done_at is not None and now - self._done_at < self.cache_seconds:
+                    return self._ok
+                # Failures are cached too: a dead upstream costs one fetch per cache period.
+                self._started_at = now
+                threading.Thread(target=self._fetch, daemon=True).start()
+            if not wait:
+                return False
+            deadline = self._started_at + self.timeout
+            self._cond.wait_for(lambda: self._started_at is None or time.monotonic() >= deadline,
+                                timeout=max(0.0, deadline - time.monotonic()))
+            return self._started_at is None and self._ok
 
     def get(self):
-        self._refresh()
-        body, ok = self._body, self._last_ok
+        current = self.refresh(wait=True)
+        body = self._body
         if body is None:
             return None, "upstream unavailable"
-        return body, None if ok else '110 - "stale: upstream unavailable"'
+        return body, None if current else '110 - "stale: upstream unavailable"'
 
     def ready(self):
-        self._refresh()
+        self.refresh(wait=False)  # keeps the copy fresh in the background, never waits
         return self._body is not None
 
 
@@ -172,12 +215,20 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    """Listens on IPv6 and IPv4 at once (one dual-stack socket on ::), so echo answers on
+    IPv4-only, dual-stack and IPv6-only pod networks alike; IPv4 only where the kernel
+    has no IPv6 at all."""
+
+    address_family = socket.AF_INET6 if socket.has_ipv6 else socket.AF_INET
     request_queue_size = 128
     # Do not join connection threads on close: idle keep-alive connections would block
     # shutdown until they time out.
     block_on_close = False
 
     def server_bind(self):
+        if self.address_family == socket.AF_INET6:
+            # dual stack whatever net.ipv6.bindv6only says: IPv4 clients arrive as ::ffff:a.b.c.d
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         # HTTPServer.server_bind calls getfqdn(), a reverse DNS lookup that can stall
         # start-up; we do not need the name.
         socketserver.TCPServer.server_bind(self)
@@ -190,7 +241,25 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+def listen(port):
+    """The dual-stack server on port; IPv4 only when this kernel cannot open an IPv6 socket."""
+    if Server.address_family == socket.AF_INET6:
+        try:
+            return Server(("::", port), Handler)
+        except OSError as e:
+            if e.errno not in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
+                raise
+
+    class IPv4Server(Server):
+        address_family = socket.AF_INET
+
+    return IPv4Server(("0.0.0.0", port), Handler)
+
+
 def probe(path, port):
+    import urllib.error
+    import urllib.request
+
     if not path.startswith("/"):
         path = "/" + path
     url = f"http://127.0.0.1:{port}{path}"
@@ -226,6 +295,7 @@ def main(argv):
         timeout = env_number("UPSTREAM_TIMEOUT_SECONDS", 2.0, float, 0.001)
         cache = env_number("UPSTREAM_CACHE_SECONDS", 1.0, float, 0.0)
         Handler.source = UpstreamSource(upstream, timeout, cache)
+        Handler.source.refresh(wait=False)  # first copy in the background: ready sooner
         what = f"upstream {Handler.source.url}"
     else:
         data_dir = os.environ.get("DATA_DIR", "") or "/data"
@@ -233,7 +303,7 @@ def main(argv):
         what = f"file {Handler.source.path}"
 
     try:
-        server = Server(("0.0.0.0", port), Handler)
+        server = listen(port)
     except OSError as e:
         print(f"echo: cannot listen on port {port}: {e}", file=sys.stderr)
         return 1

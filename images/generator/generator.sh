@@ -95,10 +95,25 @@ on_signal() {
 }
 trap on_signal TERM INT
 
-if ! mkdir -p "$DATA_DIR" || ! : >>"$DATA_FILE"; then
+# `printf ''`, not `:`: a failed redirection on a special built-in such as `:` ends a POSIX
+# shell on the spot (dash with status 2, the bad-config code) before this message prints.
+if ! mkdir -p "$DATA_DIR" || ! printf '' >>"$DATA_FILE"; then
   log "cannot create $DATA_FILE (is $DATA_DIR writable by uid $(id -u) gid $(id -g)?)"
   exit 1
 fi
+
+# A failed write (a full or read-only volume) is reported once, then retried every beat:
+# the file and what echo serves stay as they were, and the freshness probe (--check)
+# tells the kubelet when it has lasted too long. Recovery is reported too.
+failing=
+write_failed() {
+  [ -z "$failing" ] && log "$1 (disk full or read-only?); retrying every ${INTERVAL_SECONDS}s"
+  failing=1
+}
+write_ok() {
+  [ -n "$failing" ] && log "writing to $DATA_FILE again"
+  failing=
+}
 
 # Keep existing numbers (the file may live on a volume that outlives the pod); count
 # them once and track the count ourselves instead of running wc every beat.
@@ -111,8 +126,12 @@ while :; do
 
   if [ "$count" -lt "$MAX_LINES" ]; then
     # A single small O_APPEND write: readers see whole lines only.
-    printf '%s\n' "$n" >>"$DATA_FILE" || { log "cannot append to $DATA_FILE"; exit 1; }
-    count=$((count + 1))
+    if printf '%s\n' "$n" >>"$DATA_FILE"; then
+      count=$((count + 1))
+      write_ok
+    else
+      write_failed "cannot append to $DATA_FILE"
+    fi
   else
     # Full: build the trimmed file (newest MAX_LINES-1 lines plus the new one) next to
     # it and rename over it, so the file never exceeds MAX_LINES and readers never see
@@ -120,10 +139,10 @@ while :; do
     if { tail -n "$((MAX_LINES - 1))" "$DATA_FILE" && printf '%s\n' "$n"; } >"$TMP_FILE" &&
       mv -f "$TMP_FILE" "$DATA_FILE"; then
       count=$MAX_LINES
+      write_ok
     else
       rm -f "$TMP_FILE"
-      log "cannot rewrite $DATA_FILE"
-      exit 1
+      write_failed "cannot rewrite $DATA_FILE"
     fi
   fi
 
