@@ -2,6 +2,13 @@
 // Tags are the content hash of each build context (plus the platform), and pods get the
 // pushed digest, so an unchanged program changes nothing and one changed program
 // rebuilds one image and rolls only the workloads that run it.
+//
+// Same content, same digest, wherever `pulumi up` runs: before building, the registry is
+// asked for the content tag; when it holds it, pods get the digest it holds and nothing is
+// built (builds are not reproducible: two cold builds differ in timestamps). When the tag
+// is missing the image is built and pushed, and when an unchanged Image from an earlier run
+// reports a digest the registry no longer has (the registry was recreated empty), it is
+// pushed again. See README, "Real containers".
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -87,6 +94,30 @@ function fromProjectDir(p: string): string {
     return relative.startsWith("..") || path.isAbsolute(relative) ? p : relative || ".";
 }
 
+/** What a registry answers for a reference: it holds it (with this digest), it does not, or no answer. */
+export type RegistryAnswer = { state: "held"; digest: string } | { state: "missing" } | { state: "unknown"; reason: string };
+
+/**
+ * Ask the registry for `ref` (repo:tag or repo@digest) with `docker.getRegistryImage`: a
+ * digest when it holds it, "missing" when it answers not-found, "unknown" otherwise (no
+ * answer, denied, or no digest given, as under unit-test mocks): the caller then builds as
+ * if there were no registry to ask, and never assumes the registry lost anything.
+ */
+export async function registryDigest(ref: string, opts: pulumi.InvokeOptions = {}): Promise<RegistryAnswer> {
+    try {
+        const result = await docker.getRegistryImage({ name: ref }, opts);
+        const digest = result?.sha256Digest;
+        return typeof digest === "string" && /^sha256:[0-9a-f]{64}$/.test(digest)
+            ? { state: "held", digest }
+            : { state: "unknown", reason: "the registry gave no digest" };
+    } catch (err) {
+        const message = String((err as Error)?.message ?? err);
+        if (/\b404\b|not found|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test(message)) return { state: "missing" };
+        pulumi.log.warn(`images: could not ask the registry about ${ref} (${message.split("\n")[0]}); building it`);
+        return { state: "unknown", reason: message };
+    }
+}
+
 export interface AppImagesArgs {
     config: AppConfig;
     /** Directory holding generator/, echo/ and app/; tests point it at a copy. */
@@ -121,10 +152,22 @@ export class AppImages extends pulumi.ComponentResource {
             }
         } else {
             const imagesDir = args.imagesDir ?? DEFAULT_IMAGES_DIR;
+            // Lookups authenticate as pushes do (the provider's registryAuth); without
+            // credentials the default provider (and its docker config) is used.
+            const lookupProvider = config.registryAuth && new docker.Provider(`${name}-registry-lookup`, {
+                registryAuth: [{
+                    address: config.registryAuth.server,
+                    username: config.registryAuth.username,
+                    password: config.registryAuth.password,
+                }],
+            }, { parent: this });
+            const lookup = (ref: string) => registryDigest(ref, { parent: this, provider: lookupProvider || undefined });
             for (const image of needed) {
                 const spec = BUILD_SPECS[image];
-                const built = new docker.Image(image, {
-                    imageName: `${imageRepository(config, image)}:${imageTag(imagesDir, image, config.platform)}`,
+                const repository = imageRepository(config, image);
+                const imageName = `${repository}:${imageTag(imagesDir, image, config.platform)}`;
+                const imageArgs: docker.ImageArgs = {
+                    imageName,
                     build: {
                         // relative to the project directory, as @pulumi/docker expects, so
                         // the inputs do not change with where the repository is cloned
@@ -137,12 +180,28 @@ export class AppImages extends pulumi.ComponentResource {
                         username: config.registryAuth.username,
                         password: config.registryAuth.password,
                     },
-                }, { parent: this });
+                };
+                const pushed: pulumi.Output<string> = pulumi.output(lookup(imageName)).apply((held): pulumi.Output<string> => {
+                    // Same content, same digest, on any machine: the registry already holds
+                    // this content tag, so deploy the digest it holds and build nothing (a
+                    // second machine's cold build would give another digest and roll every pod).
+                    if (held.state === "held") return pulumi.output(`${repository}@${held.digest}`);
+                    const built = new docker.Image(image, imageArgs, { parent: this });
+                    if (held.state === "unknown") return built.repoDigest;
+                    // The tag is missing. The Image may be an unchanged one from an earlier run
+                    // whose push the registry no longer has (it was recreated empty): docker.Image
+                    // neither reads nor re-pushes then. So check the digest it reports and push
+                    // again, as a second resource, when the registry lacks it.
+                    return built.repoDigest.apply((ref): pulumi.Output<string> => pulumi.output(lookup(ref)).apply(
+                        (has): pulumi.Output<string> => has.state === "missing"
+                            ? new docker.Image(`${image}-repush`, imageArgs, { parent: this }).repoDigest
+                            : pulumi.output(ref)));
+                });
                 // the digest is the image wherever it is pulled from: re-home it for pulls
                 const { pullRegistry } = config;
                 this.refs[image] = pullRegistry
-                    ? built.repoDigest.apply((ref) => `${imageRepository(config, image, pullRegistry)}@${ref.split("@")[1]}`)
-                    : built.repoDigest;
+                    ? pushed.apply((ref) => `${imageRepository(config, image, pullRegistry)}@${ref.split("@")[1]}`)
+                    : pushed;
             }
         }
         this.registerOutputs({ refs: this.refs });

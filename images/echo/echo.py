@@ -314,7 +314,8 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    print(f"echo: serving {what} on port {port}", file=sys.stderr)
+    stack = "IPv6 and IPv4" if server.address_family == socket.AF_INET6 else "IPv4 only: this host has no IPv6"
+    print(f"echo: serving {what} on port {port} ({stack})", file=sys.stderr)
     while not stop.wait(0.5):
         pass
     print("echo: stopping", file=sys.stderr)
