@@ -7,9 +7,9 @@
 # print one line each and the closing line "N passed, N failed, N skipped"; without any
 # engine every check is skipped, with the reason. Safe in CI: no stdin, bounded in time.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
-# shellcheck source=../../scripts/with-node.sh
+# shellcheck source=scripts/with-node.sh
 source scripts/with-node.sh >/dev/null
 
 say() { printf 'e2e:containers: %s\n' "$*"; }
@@ -18,7 +18,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-containers.XXXXXX")
 export E2E_WORK="$WORK"
 started_dockerd=
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 stop_started() {
+    local rc=$?
     if [ -n "$started_dockerd" ]; then
         say "stopping the dockerd we started (pid $started_dockerd)"
         kill "$started_dockerd" 2>/dev/null
@@ -26,6 +28,7 @@ stop_started() {
         kill -9 "$started_dockerd" 2>/dev/null
     fi
     rm -rf "$WORK"
+    exit "$rc"
 }
 trap stop_started EXIT
 trap 'exit 130' INT TERM

@@ -86,6 +86,7 @@ function configFor(coupling: Coupling, openshift: boolean): Record<string, unkno
 const numbers: {
     builder?: string;
     bases?: Base[];
+    basesMs?: number;
     builds: Record<string, { coldMs?: number; warmMs?: number; sizeBytes?: number; warmReused?: boolean }>;
     startToReadyMs: Record<string, number>;
     reproducible?: { first: string; second: string; same: boolean };
@@ -162,9 +163,12 @@ async function main(): Promise<void> {
     const baseOk = await check("bases: every FROM image available (real, else a local stand-in)", () => {
         const names = [...new Set(NAMES.flatMap((n) => fromImages(path.join(DEFAULT_IMAGES_DIR, BUILD_SPECS[n].dockerfile))))];
         const tryPull = process.env.E2E_PULL !== "0";
+        const t = Date.now();
         for (const name of names) bases.push(ensureBase(name, work, tryPull));
         numbers.bases = bases;
-        return bases.map((b) => `${b.name}: ${b.source === "real" ? "real" : `STAND-IN, ${b.detail}`}`).join("; ");
+        numbers.basesMs = Date.now() - t;
+        return bases.map((b) => `${b.name}: ${b.source === "real" ? "real" : `STAND-IN, ${b.detail}`}`).join("; ") +
+            ` (${(numbers.basesMs / 1000).toFixed(1)} s)`;
     });
     const standIns = bases.filter((b) => b.source === "stand-in");
     if (standIns.length) console.log(`     stand-in bases: ${standIns.map((b) => b.name).join(", ")} (see README, "Real containers": what a stand-in does not prove)`);
