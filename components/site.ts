@@ -186,16 +186,17 @@ export function loadBalancerAnnotations(target: Partial<ClusterTarget>, use: Loa
     return { [TIMEOUT_SECONDS]: String(isKindContext(target) ? KIND_LOAD_BALANCER_AWAIT_SECONDS : LOAD_BALANCER_AWAIT_SECONDS) };
 }
 
-/** Says, next to the provider's timeout error, why no address came and both ways out. */
+/**
+ * On kind, says (a warning on the Service, shown next to the provider's timeout error) why
+ * no address comes and both ways out. Elsewhere a load balancer is expected to work, and a
+ * warning on every run would only teach people to ignore warnings.
+ */
 export function warnLoadBalancerWait(site: ClusterSite, service: k8s.core.v1.Service, what: string, use: LoadBalancerUse): void {
-    if (!use.addressUsed || site.config.renderYamlTo !== undefined) return;
-    const seconds = isKindContext(site.target) ? KIND_LOAD_BALANCER_AWAIT_SECONDS : LOAD_BALANCER_AWAIT_SECONDS;
-    const where = site.target.context ? `context ${site.target.context}` : "the current kube context";
-    warn(`${what} is a LoadBalancer Service and the provider waits up to ${seconds} s for its address ` +
-        `(then fails with "Service was not allocated an IP address"). ` +
-        (isKindContext(site.target) ? `On kind (${where}) no address ever comes unless cloud-provider-kind runs. ` : `If ${where} has no load-balancer controller, none will come. `) +
-        `Ways out: run cloud-provider-kind (https://github.com/kubernetes-sigs/cloud-provider-kind) ` +
-        `next to the cluster, or ${use.otherWayOut}.`, service);
+    if (!use.addressUsed || site.config.renderYamlTo !== undefined || !isKindContext(site.target)) return;
+    warn(`${what} is a LoadBalancer Service: the provider waits up to ${KIND_LOAD_BALANCER_AWAIT_SECONDS} s for its address, ` +
+        `then fails with "Service was not allocated an IP address". On kind (context ${site.target.context}) no address ` +
+        "ever comes unless cloud-provider-kind runs. Ways out: run cloud-provider-kind " +
+        `(https://github.com/kubernetes-sigs/cloud-provider-kind) next to the cluster, or ${use.otherWayOut}.`, service);
 }
 
 export interface EchoEndpoint {

@@ -113,6 +113,7 @@ describe("issue 11: what a live cluster would break", () => {
             const e = await evaluate({ coupling: "clusters", clusters: { generator: { context: "gke-a" }, echo: { context: "gke-b" } } });
             assert.equal(annotations(one(e, SERVICE, "generator"))[TIMEOUT_SECONDS], String(LOAD_BALANCER_AWAIT_SECONDS));
             assert.ok(LOAD_BALANCER_AWAIT_SECONDS < 600);
+            assert.deepEqual(notices, [], "no warning where load balancers are expected to work");
         });
 
         it("a LoadBalancer echo Service (its address is the externalUrl) waits briefly and says how else to reach echo", async () => {
