@@ -1,5 +1,6 @@
 // The container, pod and Deployment specs every coupling is built from, written once:
 // Pod Security "restricted" contexts, probes, resources, labels and the data volume.
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, ContainerName } from "./config";
@@ -50,6 +51,13 @@ export function recommendedLabels(config: AppConfig, component: string): Record<
  * follows it there, on every reschedule.
  */
 export const CLAIM_USER_LABEL = "app-coupling/claim";
+
+/** A label value (at most 63 characters) naming `name`: the name itself, or its start and a hash. */
+export function labelValue(name: string): string {
+    if (name.length <= 63) return name;
+    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 8);
+    return `${name.slice(0, 54).replace(/[^a-zA-Z0-9]+$/, "")}-${hash}`;
+}
 
 /** The echo Service's selector: the same in every coupling, so switching keeps the endpoint. */
 export function echoSelector(config: AppConfig): Record<string, string> {

@@ -206,6 +206,18 @@ describe("issue 11: what a live cluster would break", () => {
                 /storage\.size: growing the claim .* from 1Gi to 2Gi needs a storage class with allowVolumeExpansion/);
         });
 
+        it("a long stack name still gives valid names and label values (claim, label, generator namespace)", async () => {
+            const stack = "s".repeat(60);
+            const e = await evaluate({ coupling: "volume" }, { stack });
+            const claim = one(e, PVC, "data").inputs.metadata.name as string;
+            assert.ok(claim.length <= 253 && claim.endsWith("-data"));
+            for (const d of ofType(e, DEPLOYMENT)) {
+                for (const value of Object.values<string>(d.inputs.spec.template.metadata.labels)) assert.ok(value.length <= 63, `${d.name}: ${value}`);
+            }
+            const c = await evaluate(minimal("clusters"), { stack });
+            assert.ok((one(c, NAMESPACE, "generator-side").inputs.metadata.name as string).length <= 63);
+        });
+
         it("an unchanged claim passes", async () => {
             const e = await evaluate({ coupling: "volume", storage: { storageClass: "standard" } }, previously({}));
             assert.equal(one(e, PVC, "data").inputs.spec.resources.requests.storage, "1Gi");

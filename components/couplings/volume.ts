@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PATCH_FORCE } from "../site";
 import {
-    CLAIM_USER_LABEL, DATA_DIR, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, recommendedLabels,
+    CLAIM_USER_LABEL, DATA_DIR, labelValue, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, recommendedLabels,
     workloadDeployment,
 } from "../workload";
 import { checkClaimChange, ClaimRecord, claimName, classExpands } from "./claim";
@@ -74,11 +74,11 @@ export class VolumeCoupling extends pulumi.ComponentResource {
         // node where echo (and so the volume) still is. ReadWriteMany needs none of this.
         const rwo = storage.accessMode === "ReadWriteOnce";
         const together = rwo ? {
-            extraPodLabels: { [CLAIM_USER_LABEL]: next.name },
+            extraPodLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) },
             affinity: {
                 podAffinity: {
                     requiredDuringSchedulingIgnoredDuringExecution: [{
-                        labelSelector: { matchLabels: { [CLAIM_USER_LABEL]: next.name } },
+                        labelSelector: { matchLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) } },
                         topologyKey: "kubernetes.io/hostname",
                     }],
                 },
