@@ -9,6 +9,19 @@ import { ECHO_PORT, echoSelector, loadBalancerAddress, recommendedLabels, servic
 
 /** Server-side apply with force: the program's own value wins over another field manager's. */
 export const PATCH_FORCE = "pulumi.com/patchForce";
+/**
+ * The server-side apply field manager. By default each Pulumi resource gets a random one
+ * (provider.go fieldManagerName: annotation, else the name in state, else
+ * "pulumi-kubernetes-<random>"), so an object re-adopted after a retain would be applied
+ * by a stranger to the fields its earlier self owns. The objects that outlive their Pulumi
+ * resource (the namespace, the claim) use one fixed manager instead, in every lifetime.
+ */
+export const FIELD_MANAGER = "pulumi.com/patchFieldManager";
+
+/** Annotations of an object that may outlive its Pulumi resource and be adopted again. */
+export function adoptableAnnotations(config: AppConfig, retained: boolean): Record<string, string> {
+    return { [FIELD_MANAGER]: config.project, ...(retained ? { [PATCH_FORCE]: "true" } : {}) };
+}
 
 export interface ClusterSiteArgs {
     config: AppConfig;
@@ -92,7 +105,7 @@ export class ClusterSite extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/warn": "restricted",
                     "pod-security.kubernetes.io/audit": "restricted",
                 },
-                ...(retained ? { annotations: { [PATCH_FORCE]: "true" } } : {}),
+                annotations: adoptableAnnotations(config, retained),
             },
         }, { ...child, retainOnDelete: retained });
         this.namespaceName = this.namespace.metadata.name;

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { Coupling, COUPLINGS } from "../components/config";
 import {
-    KIND_LOAD_BALANCER_AWAIT_SECONDS, LOAD_BALANCER_AWAIT_SECONDS, notices, PATCH_FORCE, SKIP_AWAIT, TIMEOUT_SECONDS,
+    FIELD_MANAGER, KIND_LOAD_BALANCER_AWAIT_SECONDS, LOAD_BALANCER_AWAIT_SECONDS, notices, PATCH_FORCE, SKIP_AWAIT, TIMEOUT_SECONDS,
 } from "../components/site";
 import {
     DEPLOYMENT, evaluate, EvaluateOptions, Evaluation, K8S_PROVIDER, kubernetesObjects, NAMESPACE, ofType, one, PVC, Registered, reveal, SECRET,
@@ -142,6 +142,7 @@ describe("issue 11: what a live cluster would break", () => {
                 const ns = one(e, NAMESPACE, "app");
                 assert.equal(ns.retainOnDelete, true, `${coupling}: the namespace that holds (or held) the claim`);
                 assert.equal(annotations(ns)[PATCH_FORCE], "true");
+                assert.equal(annotations(ns)[FIELD_MANAGER], "app-coupling", "one field manager in every lifetime");
             }
             const plain = await evaluate({ coupling: "volume" });
             assert.equal(one(plain, NAMESPACE, "app").retainOnDelete, false, "nothing retained unless asked");
@@ -155,6 +156,7 @@ describe("issue 11: what a live cluster would break", () => {
             assert.equal(claim.inputs.metadata.name, "app-coupling-test-data", "fixed, not auto-named");
             assert.equal(one(b, PVC, "data").inputs.metadata.name, claim.inputs.metadata.name);
             assert.equal(annotations(claim)[PATCH_FORCE], "true");
+            assert.equal(annotations(claim)[FIELD_MANAGER], "app-coupling");
             const other = await evaluate({ coupling: "volume", ...RETAIN }, { stack: "prod" });
             assert.notEqual(one(other, PVC, "data").inputs.metadata.name, claim.inputs.metadata.name, "two stacks, two claims");
         });

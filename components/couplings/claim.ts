@@ -43,9 +43,12 @@ export class ClaimChangeError extends Error {
 
 /**
  * Refuse what would lose the data or fail at the API server with a raw error:
- * - access mode or storage class: immutable on a claim, so Pulumi would replace it; with a
- *   fixed name the provider deletes before it creates (provider.go Diff:
- *   deleteBeforeReplace for a non-autonamed object keeping its name), and the data is gone;
+ * - access mode or storage class: the provider replaces a claim when either changes
+ *   (provider/pkg/provider/diff.go, forceNew for core/v1 PersistentVolumeClaim:
+ *   .spec.accessModes, .spec.storageClassName, .spec.selector, .spec.volumeName); with a
+ *   fixed name it deletes before it creates (provider.go Diff: deleteBeforeReplace for a
+ *   non-autonamed object keeping its name), and the data is gone. A size change is an
+ *   in-place update there, which the API server accepts only as described next;
  * - a smaller size: the API server refuses to shrink a claim;
  * - a larger size on a class without `allowVolumeExpansion`: the API server refuses it.
  * `expandable` is the class's allowVolumeExpansion, read only when the size grows.

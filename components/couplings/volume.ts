@@ -2,7 +2,7 @@
 // writer, echo read-only. Independent rollouts and scaling; the data outlives the pods.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PATCH_FORCE } from "../site";
+import { adoptableAnnotations } from "../site";
 import {
     CLAIM_USER_LABEL, DATA_DIR, labelValue, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, recommendedLabels,
     workloadDeployment,
@@ -50,8 +50,8 @@ export class VolumeCoupling extends pulumi.ComponentResource {
                 name: next.name,
                 namespace: site.namespaceName,
                 labels: recommendedLabels(config, "data"),
-                // an adopted claim's fields belong to the previous field manager; ours win
-                ...(storage.retainOnDelete ? { annotations: { [PATCH_FORCE]: "true" } } : {}),
+                // the same field manager in every lifetime of the claim; when retained, ours win
+                annotations: adoptableAnnotations(config, storage.retainOnDelete),
             },
             spec: {
                 accessModes: [storage.accessMode],
