@@ -47,9 +47,10 @@ export interface ClusterSiteArgs {
  */
 export function providerArgs(config: AppConfig, target: Partial<ClusterTarget>, renderSubdir: string | undefined,
     upsertRetained: boolean): k8s.ProviderArgs {
-    // Secret data is replaced, not updated, unless enableSecretMutable (provider.go
-    // forceNewProperties: `.type`, `.stringData`, `.data` force a replacement of a Secret);
-    // with it a credential rotation patches the fixed-name pull Secret in place.
+    // Secret data is replaced, not updated, unless enableSecretMutable (provider/pkg/provider/
+    // diff.go, (*kubeProvider).forceNewProperties: a Secret's `.type`, `.stringData`, `.data`
+    // force a replacement when the provider's enableSecretMutable is off or the Secret is
+    // immutable); with it a credential rotation patches the fixed-name pull Secret in place.
     const common = { enableSecretMutable: true };
     if (config.renderYamlTo !== undefined) {
         return { ...common, renderYamlToDirectory: path.join(config.renderYamlTo, renderSubdir ?? "") };
@@ -58,9 +59,9 @@ export function providerArgs(config: AppConfig, target: Partial<ClusterTarget>, 
         ...common,
         context: target.context,
         kubeconfig: target.kubeconfig,
-        // Since 4.x the provider refuses to create an object that already exists
-        // (ProviderArgs.upsertExistingObjects: "By default, Pulumi will error if a resource
-        // already exists"). A retained namespace and claim do exist when the stack comes
+        // The provider refuses to create an object that already exists (@pulumi/kubernetes
+        // 4.34 ProviderArgs.upsertExistingObjects: "By default, Pulumi will error if a resource
+        // already exists in the cluster"). A retained namespace and claim do exist when the stack comes
         // back; this lets the create adopt them (server-side apply upsert) instead of
         // failing with AlreadyExists. Only names the program fixes can collide (the
         // namespace, the claim, the pull Secret); all else is auto-named.
