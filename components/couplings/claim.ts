@@ -24,7 +24,10 @@ export function claimName(config: AppConfig): string {
 /**
  * The stack's own last outputs. A StackReference to the stack being deployed reads its
  * last checkpoint (during preview too), which is what lets a preview compare the config
- * with the claim that exists. Under the local backend the organization is `organization`.
+ * with the claim that exists (the pattern a Pulumi maintainer gives in pulumi/pulumi#3722
+ * for "reading an output of a stack back in to the same stack on future updates"). Under
+ * the local backend the organization is `organization`. After `pulumi destroy` the stack
+ * has no outputs, so the first run after it has nothing to compare with.
  */
 export function selfReference(config: AppConfig, parent?: pulumi.Resource): pulumi.StackReference {
     let org = "organization";
