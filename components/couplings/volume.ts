@@ -72,6 +72,11 @@ export class VolumeCoupling extends pulumi.ComponentResource {
         // (after a drain, all are pending) may go anywhere, as it matches its own term, and
         // the rest follow it; a generator replaced by its Recreate rollout goes back to the
         // node where echo (and so the volume) still is. ReadWriteMany needs none of this.
+        // The scheduler's rule (kubernetes pkg/scheduler/framework/plugins/interpodaffinity/
+        // filtering.go, satisfyPodAffinity): a node passes if it runs a pod matching the term,
+        // or if no pod anywhere matches it and the incoming pod matches its own terms — so
+        // after a drain, replacements wait until every old claim user is gone (its volume
+        // detached), then the first goes anywhere and the rest follow.
         const rwo = storage.accessMode === "ReadWriteOnce";
         const together = rwo ? {
             extraPodLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) },
