@@ -68,7 +68,12 @@ export interface AppConfig {
     generatorIntervalSeconds: number;
     maxLines: number;
     serviceType: ServiceType;
-    storage: { size: string; storageClass?: string; accessMode: AccessMode; retainOnDelete: boolean };
+    /**
+     * `claimName`: the claim's fixed name (default `<project>-<stack>-data`), so a retained
+     * claim is found again; a new name is the deliberate way to a new claim (new access
+     * mode or class) while the old one, data and all, is left alone.
+     */
+    storage: { size: string; storageClass?: string; accessMode: AccessMode; retainOnDelete: boolean; claimName?: string };
     clusters?: {
         generator: ClusterTarget;
         echo: ClusterTarget;
@@ -294,13 +299,15 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
     const serviceType = oneOf("serviceType", SERVICE_TYPES, "ClusterIP");
 
     const storageRaw = object("storage") ?? {};
-    onlyKeys("storage", storageRaw, ["size", "storageClass", "accessMode", "retainOnDelete"]);
+    onlyKeys("storage", storageRaw, ["size", "storageClass", "accessMode", "retainOnDelete", "claimName"]);
     const storage: AppConfig["storage"] = {
         size: str("storage.size", storageRaw.size, STORAGE_SIZE, "a storage quantity such as 1Gi or 500Mi") ?? "1Gi",
         storageClass: str("storage.storageClass", storageRaw.storageClass, DNS_LABEL, "a storage class name"),
         accessMode: "ReadWriteOnce",
         retainOnDelete: bool("storage.retainOnDelete", storageRaw.retainOnDelete, false),
     };
+    const claimName = str("storage.claimName", storageRaw.claimName, DNS_LABEL, "a claim name: lower-case letters, digits and '-'");
+    if (claimName) storage.claimName = claimName;
     if (storageRaw.accessMode !== undefined) {
         if ((ACCESS_MODES as readonly unknown[]).includes(storageRaw.accessMode)) storage.accessMode = storageRaw.accessMode as AccessMode;
         else fail("storage.accessMode", storageRaw.accessMode, `one of ${ACCESS_MODES.join(", ")}`);
