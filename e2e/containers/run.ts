@@ -227,6 +227,8 @@ async function main(): Promise<void> {
         for (const coupling of COUPLINGS) {
             for (const variant of [
                 { name: "spec", key: "spec" },
+                // no runAsUser in the spec (OpenShift config): the image's own USER 10001:0
+                { name: "image user 10001:0", key: "openshift", fsGroup: OC_UID },
                 { name: `arbitrary UID ${OC_UID}:0`, key: "openshift", user: `${OC_UID}:0`, fsGroup: OC_UID },
             ]) {
                 await runCoupling(cluster, coupling, evals[`${coupling}/${variant.key}`], variant);
@@ -387,12 +389,15 @@ async function runCoupling(cluster: Cluster, coupling: Coupling, e: Evaluation, 
                 const id = dockerOk(["exec", name, "id", "-u"]);
                 const want = variant.user ? variant.user.split(":")[0] : String(c.securityContext?.runAsUser ?? pod.plan.spec.securityContext?.runAsUser ?? "10001");
                 assert(id === want && id !== "0", `${c.name} runs as uid ${id}, want ${want}`);
+                const gid = dockerOk(["exec", name, "id", "-g"]);
+                const wantGid = variant.user ? variant.user.split(":")[1] : String(c.securityContext?.runAsGroup ?? pod.plan.spec.securityContext?.runAsGroup ?? "0");
+                assert(gid === wantGid, `${c.name} runs as gid ${gid}, want ${wantGid}`);
                 const status = dockerOk(["exec", name, "cat", "/proc/self/status"]);
                 assert(/^CapEff:\s+0+$/m.test(status), `${c.name} has capabilities: ${/^CapEff.*$/m.exec(status)?.[0]}`);
                 assert(/^NoNewPrivs:\s+1$/m.test(status), `${c.name}: privilege escalation not disabled`);
                 const w = docker(["exec", name, "sh", "-c", "touch /app/x || touch /x"]);
                 assert(w.code !== 0, `${c.name} could write its root filesystem`);
-                seen.push(`${c.name} uid ${id}`);
+                seen.push(`${c.name} ${id}:${gid}`);
             }
         }
         return seen.join(", ");
@@ -588,9 +593,9 @@ async function faults(cluster: Cluster, evals: Record<string, Evaluation>, refs:
 
 // ---- 7. registry round trip, 10. same content -> same digest ---------------------------
 
-function startRegistry(storage: string, port: number, work: string, procs: ChildProcess[]): Promise<void> {
+function startRegistry(storage: string, port: number, work: string, procs: ChildProcess[], confDir = work): Promise<void> {
     fs.mkdirSync(storage, { recursive: true });
-    const conf = path.join(work, `registry-${port}.yml`);
+    const conf = path.join(confDir, `registry-${port}.yml`);
     fs.writeFileSync(conf, [
         "version: 0.1",
         "log: { level: error }",
@@ -644,6 +649,7 @@ async function registry(cluster: Cluster, refs: Record<string, string>, cacheDir
     platform: string, procs: ChildProcess[]): Promise<void> {
     const PORT = 5001;
     let available = false;
+    let ours = false;
     await check("registry: Debian's docker-registry on localhost:5001 (or the one already there)", async () => {
         try {
             if ((await get("127.0.0.1", PORT, "/v2/", 2000)).status === 200) {
@@ -654,9 +660,11 @@ async function registry(cluster: Cluster, refs: Record<string, string>, cacheDir
             // nothing there: start ours
         }
         if (run("sh", ["-c", "command -v docker-registry"]).code !== 0) throw new Skip("docker-registry is not installed (apt-get install docker-registry)");
-        await startRegistry(path.join(cacheDir, "registry"), PORT, work, procs);
+        await startRegistry(path.join(cacheDir, "registry"), PORT, work, procs, cacheDir);
         available = true;
-        return `started, storage ${path.join(cacheDir, "registry")} (kept for later runs)`;
+        ours = true;
+        return `started, storage ${path.join(cacheDir, "registry")} (kept; serve it again with ` +
+            `docker-registry serve ${path.join(cacheDir, `registry-${PORT}.yml`)})`;
     });
     if (!available) {
         skip("registry round trip", "no registry on localhost:5001");
@@ -686,7 +694,8 @@ async function registry(cluster: Cluster, refs: Record<string, string>, cacheDir
         await waitFor("echo by digest", async () => (await get(ip, 8000, "/healthz")).status === 200, 10_000);
         numbers.registry = pinned;
         const file = path.join(cacheDir, "e2e-images.json");
-        fs.writeFileSync(file, JSON.stringify({ ...pinned, registry: "localhost:5001", registryStorage: path.join(cacheDir, "registry"),
+        fs.writeFileSync(file, JSON.stringify({ ...pinned, registry: "localhost:5001",
+            ...(ours ? { registryStorage: path.join(cacheDir, "registry"), registryConfig: path.join(cacheDir, `registry-${PORT}.yml`) } : {}),
             platform, bases: (numbers.bases ?? []).map((b) => `${b.name} (${b.source})`), writtenAt: new Date().toISOString() }, null, 2) + "\n");
         return `${Object.values(pinned).join(", ")}; written to ${file}`;
     });
