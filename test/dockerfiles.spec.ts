@@ -3,6 +3,7 @@ import { strict as assert } from "assert";
 import { DockerfileParser, Instruction, JSONInstruction } from "dockerfile-ast";
 import * as fs from "fs";
 import * as path from "path";
+import { contextFiles } from "../components/images";
 
 const IMAGES = path.resolve(__dirname, "..", "images");
 
@@ -108,6 +109,12 @@ describe("images/*/Dockerfile", function () {
                     assert.match(comments, /Alpine 3\.\d+: .*until \d{4}-\d{2}-\d{2}/, `no Alpine support end above ${from.getImage()}`);
                     if (name === "python") assert.match(comments, /Python 3\.\d+: .*until \d{4}-\d{2}/, `no Python support end above ${from.getImage()}`);
                 }
+            });
+
+            it("sends only the files it copies (its .dockerignore allow-list): nothing else moves its content tag", function () {
+                const sent = contextFiles(image.context).map((f) => path.resolve(image.context, f)).sort();
+                const copied = [...new Set(copies(image).map((c) => c.source))].sort();
+                assert.deepEqual(sent, copied);
             });
 
             it("runs as a numeric non-root user in group 0 (OpenShift: arbitrary UID, GID 0)", function () {
