@@ -58,9 +58,11 @@ async function main() {
             process.exit(1);
         }
         console.log("README.md is up to date");
+    } else if (updated === readme) {
+        console.log("README.md unchanged (the coupling comparison is up to date)");
     } else {
         fs.writeFileSync(README, updated);
-        console.log("README.md updated");
+        console.log("README.md updated: the coupling comparison changed");
     }
 }
 
