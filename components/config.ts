@@ -155,7 +155,10 @@ export function loadConfig(overrides: Partial<ConfigContext> = {}): AppConfig {
         get: (key) => pulumi.runtime.getConfig(`${project}:${key}`),
         isSecret: (key) => isConfigSecret(`${project}:${key}`),
     };
-    return parseConfig(source, { project, stack: pulumi.getStack(), hostArch: process.arch, ...overrides });
+    const warnings: string[] = [];
+    const config = parseConfig(source, { project, stack: pulumi.getStack(), hostArch: process.arch, ...overrides }, warnings);
+    for (const w of warnings) pulumi.log.warn(w);
+    return config;
 }
 
 /** `<project>-<stack>`, made a valid namespace name (stack names may hold `_` and `.`). */
@@ -200,9 +203,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * Validate every key; throws one ConfigError listing every problem, one line each
  * (`key: value is not allowed (why); expected what`). Keys a coupling does not use are
  * refused, never silently ignored (the user meant something by them), except `storage`,
- * which also describes the claim a later `volume` run keeps or returns to.
+ * which also describes the claim a later `volume` run keeps or returns to: it is validated
+ * in every coupling, and outside `volume` a non-default value adds a line to `warnings`
+ * saying it is not used now (loadConfig prints them with pulumi.log.warn).
  */
-export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig {
+export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: string[] = []): AppConfig {
     const problems: string[] = [];
     /** One problem: the key, the value as given, what is wrong with it (optional), what is allowed. */
     const fail = (key: string, value: Shown, allowed: string, why?: string) =>
@@ -342,8 +347,8 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
     const namespace = str("namespace", namespaceGiven ?? defaultNamespace(ctx),
         "a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending alphanumeric, no dots) that Kubernetes does not own",
         (v) => grammars.dns1123Label(v) ??
-            ((RESERVED_NAMESPACES as readonly string[]).includes(v)
-                ? `is a namespace Kubernetes owns; the program creates and deletes its namespace, so it never uses ${RESERVED_NAMESPACES.join(", ")}`
+            ((RESERVED_NAMESPACES as readonly string[]).includes(v) || v.startsWith("kube-")
+                ? `is a namespace Kubernetes owns; the program creates and deletes its namespace, so it never uses ${RESERVED_NAMESPACES.join(", ")} or another kube- name`
                 : undefined)) ?? defaultNamespace(ctx);
     const contextRaw = raw("context");
     const context = coupling === "clusters"
@@ -380,6 +385,12 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext): AppConfig
         accessMode: oneOf("storage.accessMode", storageRaw.accessMode, ACCESS_MODES, "ReadWriteOnce"),
         retainOnDelete: bool("storage.retainOnDelete", storageRaw.retainOnDelete, false),
     };
+    const storageDefaults: Record<string, unknown> = { size: "1Gi", accessMode: "ReadWriteOnce", retainOnDelete: false };
+    const storageSet = Object.keys(storageRaw).filter((k) => String(storageRaw[k]) !== String(storageDefaults[k]));
+    if (coupling !== "volume" && storageSet.length) {
+        warnings.push(`storage: ${storageSet.map((k) => `storage.${k}`).join(", ")} not used by coupling ${coupling} (no claim is created); ` +
+            "kept for the volume coupling, whose claim it describes");
+    }
 
     // ---- render mode ----
     const renderYamlTo = str("renderYamlTo", raw("renderYamlTo"), "a directory path");

@@ -142,6 +142,7 @@ export function baseUrl(v: string): { origin?: string; problem?: string } {
         return { problem: "is not a URL" };
     }
     if (!url.hostname) return { problem: "has no host" };
+    if (url.hostname === "0.0.0.0" || url.hostname === "[::]") return { problem: "has the unspecified address as its host, which reaches no other machine" };
     // the parser drops an empty user info ("http://@h") and an empty query or fragment
     // ("h?", "h#"), so look at the text as well
     if (url.username || url.password || /^[^/]*\/\/[^/]*@/.test(v)) return { problem: "has user info (user@), which would be sent as credentials" };

@@ -102,7 +102,7 @@ export const CASES: KeyCases[] = [
     {
         key: "namespace", set: (v) => ({ namespace: v }),
         bad: ["Bad_Namespace", "my.namespace", "-ns", "ns-", "a".repeat(64), "UPPER", "name space",
-            "default", "kube-system", "kube-public", "kube-node-lease"],
+            "default", "kube-system", "kube-public", "kube-node-lease", "kube-mine"],
         good: ["a", "a".repeat(63), "team-1", "0abc", "app-coupling-prod"],
         check: (c, v) => assert.equal(c.namespace, v),
     },
@@ -207,7 +207,7 @@ export const CASES: KeyCases[] = [
     {
         key: "clusters.generatorUrl", base: { coupling: "clusters" }, set: (v) => ({ clusters: { ...TWO, generatorUrl: v } }),
         bad: ["http://x:8080/data", "ftp://x", "x:8080", "http://", "http://user:pw@x", "http://@x", "http://x?a=1", "http://x?", "http://x#f",
-            "http://x#", "http://x:0", "http://x:65536", "http://x:99999", "http:// x", " http://x", "//x", "http:x", "http:\\\\x", "http://x:", "", 8080],
+            "http://x#", "http://0.0.0.0:8080", "http://0", "http://[::]:8080", "http://x:0", "http://x:65536", "http://x:99999", "http:// x", " http://x", "//x", "http:x", "http:\\\\x", "http://x:", "", 8080],
         good: ["http://203.0.113.7:8080", "HTTP://Gen.Example.com:8080", "https://gen.example.com", "http://[2001:db8::1]:8080",
             "http://x:8080/", "http://x:65535", "http://x:1", "Https://x"],
         check: (c, v) => {
@@ -346,8 +346,13 @@ describe("config values: every key against its consumer's grammar", () => {
         const [line] = problemsOf({ coupling: "container", resources: { generator: { limits: { cpu: "1" } } } });
         assert.match(line, /^resources\.generator: .* not used by coupling container, only by couplings that run a container generator \(pod, volume, service, clusters\).*pulumi config rm --path resources\.generator/);
         assert.match(problemsOf({ coupling: "clusters", clusters: TWO, context: "kind-a" })[0], /^context: "kind-a" .*not used by coupling clusters/);
-        // storage is the one exception: it also describes the claim a later volume run keeps
-        assert.doesNotThrow(() => parse({ coupling: "pod", storage: { size: "5Gi", retainOnDelete: true } }));
+        // storage is the one exception: it also describes the claim a later volume run keeps;
+        // it is validated anyway, and a non-default value is said to be unused now
+        const warnings: string[] = [];
+        parseConfig({ keys: () => ["coupling", "storage"], get: (k) => ({ coupling: "pod", storage: JSON.stringify({ size: "5Gi", accessMode: "ReadWriteOnce" }) } as Record<string, string>)[k], isSecret: () => false },
+            { project: "app-coupling", stack: "t", hostArch: "x64" }, warnings);
+        assert.deepEqual(warnings, ["storage: storage.size not used by coupling pod (no claim is created); kept for the volume coupling, whose claim it describes"]);
+        assert.match(problemsOf({ coupling: "pod", storage: { size: "500m" } })[0], /^storage\.size: "500m"/);
     });
 
     it("request above limit names the value the user set, request or limit", () => {

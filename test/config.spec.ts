@@ -145,6 +145,16 @@ describe("config: defaults and accepted values", () => {
         assert.deepEqual(config.storage, { size: "5Gi", storageClass: "fast-ssd", accessMode: "ReadWriteMany", retainOnDelete: true });
     });
 
+    it("passes the interval to the generator container as the plain decimal written", async () => {
+        for (const [given, env] of [["0.5", "0.5"], ["3600.000", "3600"], ["0.1", "0.1"], ["007", "7"], ["2.50", "2.5"]]) {
+            const e = await evaluate({ coupling: "pod", generatorIntervalSeconds: given });
+            const gen = e.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs.spec.template.spec.containers
+                .find((c: { name: string }) => c.name === "generator");
+            const value = gen.env.find((v: { name: string }) => v.name === "INTERVAL_SECONDS").value;
+            assert.equal(value, env, `${given}: INTERVAL_SECONDS=${value}`);
+        }
+    });
+
     it("defaults the platform to the deploying machine's architecture; an explicit one wins", async () => {
         assert.equal((await evaluate({}, { hostArch: "arm64" })).config.platform, "linux/arm64");
         assert.equal((await evaluate({}, { hostArch: "x64" })).config.platform, "linux/amd64");
