@@ -202,10 +202,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 /**
  * Validate every key; throws one ConfigError listing every problem, one line each
  * (`key: value is not allowed (why); expected what`). Keys a coupling does not use are
- * refused, never silently ignored (the user meant something by them), except `storage`,
- * which also describes the claim a later `volume` run keeps or returns to: it is validated
- * in every coupling, and outside `volume` a non-default value adds a line to `warnings`
- * saying it is not used now (loadConfig prints them with pulumi.log.warn).
+ * refused, never silently ignored (the user meant something by them), except two that
+ * describe what a later coupling switch returns to: `storage` (the claim a `volume` run
+ * keeps or reuses) and `context` (where the single-cluster couplings deploy; the dev stack
+ * file pins it). Those are validated in every coupling, and where unused a set value adds
+ * a line to `warnings` (loadConfig prints them with pulumi.log.warn).
  */
 export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: string[] = []): AppConfig {
     const problems: string[] = [];
@@ -351,9 +352,13 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
                 ? `is a namespace Kubernetes owns; the program creates and deletes its namespace, so it never uses ${RESERVED_NAMESPACES.join(", ")} or another kube- name`
                 : undefined)) ?? defaultNamespace(ctx);
     const contextRaw = raw("context");
-    const context = coupling === "clusters"
-        ? (contextRaw !== undefined ? (unused("context", contextRaw, "the single-cluster couplings (clusters uses clusters.generator.context and clusters.echo.context)"), undefined) : undefined)
-        : str("context", contextRaw, "the name of a kube context");
+    const contextGiven = str("context", contextRaw, "the name of a kube context");
+    // like storage, kept (Pulumi.dev.yaml pins it for the single-cluster couplings), but said to be unused
+    if (coupling === "clusters" && contextGiven !== undefined) {
+        warnings.push(`context: ${show(contextGiven)} not used by coupling clusters (each side names its own: clusters.generator.context, ` +
+            "clusters.echo.context); kept for the single-cluster couplings");
+    }
+    const context = coupling === "clusters" ? undefined : contextGiven;
 
     // ---- how many, how often ----
     const replicas = integer("echoReplicas", 1, 1, grammars.INT32_MAX);

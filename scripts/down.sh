@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tear down what scripts/up.sh made (`npm run down`): the dev stack's resources,
-# the kind cluster and the local registry container, by their exact names only.
+# the kind clusters up.sh created and the local registry container, by their exact names only.
 # The dev stack itself (its config and history) is kept.
 set -euo pipefail
 
@@ -33,13 +33,24 @@ else
   fi
 fi
 
-# 2. The kind cluster.
-if kind_cluster_exists "$CLUSTER_NAME"; then
-  log "deleting kind cluster $CLUSTER_NAME"
-  kind delete cluster --name "$CLUSTER_NAME"
-else
-  log "kind cluster $CLUSTER_NAME not found"
+# 2. The kind clusters up.sh created (it records their names), and $CLUSTER_NAME.
+created_file="$(created_clusters_file)"
+declare -A seen=()
+to_delete=("$CLUSTER_NAME")
+if [[ -f "$created_file" ]]; then
+  while IFS= read -r name; do [[ -n "$name" ]] && to_delete+=("$name"); done <"$created_file"
 fi
+for name in "${to_delete[@]}"; do
+  [[ -z "${seen[$name]:-}" ]] || continue
+  seen[$name]=1
+  if kind_cluster_exists "$name"; then
+    log "deleting kind cluster $name"
+    kind delete cluster --name "$name"
+  else
+    log "kind cluster $name not found"
+  fi
+done
+rm -f "$created_file"
 
 # 3. The registry container (its images go with it).
 if docker inspect "$REGISTRY_NAME" >/dev/null 2>&1; then

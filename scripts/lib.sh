@@ -9,7 +9,8 @@ CLUSTER_NAME="${KIND_CLUSTER_NAME:-app-coupling}"
 KUBE_CONTEXT="kind-${CLUSTER_NAME}"
 REGISTRY_NAME="kind-registry"
 REGISTRY_PORT="5001"
-REGISTRY_IMAGE="registry:2.8.3"
+# kind's local-registry recipe (https://kind.sigs.k8s.io/docs/user/local-registry/) runs registry:3.
+REGISTRY_IMAGE="registry:3"
 STACK="dev"
 
 # Exit codes: 3 = required tools missing, 4 = Docker engine not answering.
@@ -23,7 +24,7 @@ install_hint() {
   case "$1" in
     pulumi) echo 'curl -fsSL https://get.pulumi.com | sh   (or see https://www.pulumi.com/docs/install/)' ;;
     docker) echo 'install Docker Desktop or Docker Engine: https://docs.docker.com/get-docker/' ;;
-    kind) echo 'go install sigs.k8s.io/kind@v0.24.0   (or a release binary: https://kind.sigs.k8s.io/docs/user/quick-start/#installation)' ;;
+    kind) echo 'go install sigs.k8s.io/kind@v0.33.0   (or a release binary: https://kind.sigs.k8s.io/docs/user/quick-start/#installation)' ;;
     kubectl) echo 'https://kubernetes.io/docs/tasks/tools/#kubectl' ;;
     *) echo "install '$1' and put it on PATH" ;;
   esac
@@ -72,4 +73,32 @@ kind_cluster_exists() {
 # (BASH_SOURCE[0] is this file, always sourced by a path containing a slash.)
 cd_repo_root() {
   cd "${BASH_SOURCE[0]%/*}/.." || exit 1
+}
+
+# Where up.sh records the kind clusters it created, so down.sh deletes those and no other.
+created_clusters_file() {
+  printf '%s\n' "${XDG_STATE_HOME:-$HOME/.local/state}/app-coupling/kind-clusters"
+}
+
+# The kind clusters the dev stack deploys to: kind-NAME contexts name kind cluster NAME.
+# With coupling `clusters`, the two sides' contexts; otherwise the stack's `context`
+# (unset: $CLUSTER_NAME, which up.sh then writes into the stack). Other contexts are
+# not kind's and are left alone. Needs the stack selected.
+stack_kind_clusters() {
+  local coupling context side
+  coupling="$(pulumi config get coupling --stack "$STACK" 2>/dev/null || true)"
+  if [[ "$coupling" == clusters ]]; then
+    for side in generator echo; do
+      context="$(pulumi config get --path "clusters.${side}.context" --stack "$STACK" 2>/dev/null || true)"
+      if [[ "$context" == kind-* ]]; then printf '%s\n' "${context#kind-}"
+      else warn "clusters.${side}.context '${context}' is not a kind context: not creating a cluster for it"
+      fi
+    done
+  else
+    context="$(pulumi config get context --stack "$STACK" 2>/dev/null || true)"
+    if [[ -z "$context" ]]; then printf '%s\n' "$CLUSTER_NAME"
+    elif [[ "$context" == kind-* ]]; then printf '%s\n' "${context#kind-}"
+    else warn "context '${context}' is not a kind context: not creating a cluster for it"
+    fi
+  fi
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local bootstrap for the dev stack (`npm run up`):
-#   local registry (localhost:5001) -> kind cluster wired to it -> Pulumi dev stack -> pulumi up.
+#   local registry (localhost:5001) -> Pulumi dev stack -> every kind cluster the stack
+#   deploys to, each wired to the registry -> pulumi up --refresh.
 # Idempotent: re-running skips what already exists. Extra args go to `pulumi up`.
 set -euo pipefail
 
@@ -29,12 +30,35 @@ case "$(docker inspect -f '{{.State.Running}}' "$REGISTRY_NAME" 2>/dev/null || t
     ;;
 esac
 
-# 3. kind cluster whose containerd reads per-registry config from certs.d.
-if kind_cluster_exists "$CLUSTER_NAME"; then
-  log "kind cluster $CLUSTER_NAME already exists"
-else
-  log "creating kind cluster $CLUSTER_NAME"
-  kind create cluster --name "$CLUSTER_NAME" --config=- <<'EOF'
+# 3. Pulumi: keep an existing login (e.g. Pulumi Cloud), else use the local file backend.
+if ! pulumi whoami >/dev/null 2>&1; then
+  log "not logged in to Pulumi: using the local backend (pulumi login --local)"
+  pulumi login --local
+fi
+# Local/passphrase stacks need a passphrase to encrypt secrets; an empty one is
+# fine for a throwaway dev stack, but say so (and how to read outputs later).
+if [[ -z "${PULUMI_CONFIG_PASSPHRASE+set}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
+  warn "PULUMI_CONFIG_PASSPHRASE is unset: using an empty passphrase for the dev stack's secrets"
+  warn "  (to run pulumi yourself on this stack later: export PULUMI_CONFIG_PASSPHRASE=)"
+  export PULUMI_CONFIG_PASSPHRASE=""
+fi
+pulumi stack select "$STACK" --create
+if ! pulumi config get context --stack "$STACK" >/dev/null 2>&1 &&
+   [[ "$(pulumi config get coupling --stack "$STACK" 2>/dev/null || true)" != clusters ]]; then
+  pulumi config set context "$KUBE_CONTEXT" --stack "$STACK"
+fi
+
+# 4. Every kind cluster the stack deploys to (two with coupling `clusters`), each wired
+#    to the registry exactly as kind's recipe does it.
+ensure_kind_cluster() {
+  local name="$1" node registry_dir="/etc/containerd/certs.d/localhost:${REGISTRY_PORT}"
+  if kind_cluster_exists "$name"; then
+    log "kind cluster $name already exists"
+  else
+    log "creating kind cluster $name"
+    # containerd reads per-registry config from certs.d (the default from kind v0.27 on;
+    # the patch keeps older node images working the same way).
+    kind create cluster --name "$name" --config=- <<'EOF'
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 containerdConfigPatches:
@@ -42,27 +66,21 @@ containerdConfigPatches:
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "/etc/containerd/certs.d"
 EOF
-fi
-
-# 4. Make localhost:5001 inside each node resolve to the registry container.
-#    Always rewritten: cheap, and repairs nodes created by hand.
-registry_dir="/etc/containerd/certs.d/localhost:${REGISTRY_PORT}"
-nodes="$(kind get nodes --name "$CLUSTER_NAME")"
-for node in $nodes; do
-  docker exec "$node" mkdir -p "$registry_dir"
-  docker exec -i "$node" cp /dev/stdin "$registry_dir/hosts.toml" <<EOF
+    local created_file
+    created_file="$(created_clusters_file)"
+    mkdir -p "${created_file%/*}"
+    printf '%s\n' "$name" >>"$created_file"
+  fi
+  # localhost:5001 inside a node is the node itself: alias it to the registry container.
+  # Always rewritten: cheap, and repairs nodes created by hand.
+  for node in $(kind get nodes --name "$name"); do
+    docker exec "$node" mkdir -p "$registry_dir"
+    docker exec -i "$node" cp /dev/stdin "$registry_dir/hosts.toml" <<EOF
 [host."http://${REGISTRY_NAME}:5000"]
 EOF
-done
-
-# 5. Put the registry on the kind network so nodes can reach it by name.
-if [[ "$(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REGISTRY_NAME")" == "null" ]]; then
-  log "connecting $REGISTRY_NAME to the kind network"
-  docker network connect kind "$REGISTRY_NAME"
-fi
-
-# 6. Advertise the registry (KEP-1755) so tools can discover it.
-kubectl --context "$KUBE_CONTEXT" apply -f - <<EOF
+  done
+  # Advertise the registry (KEP-1755) so tools can discover it.
+  kubectl --context "kind-$name" apply -f - <<EOF
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -73,30 +91,28 @@ data:
     host: "localhost:${REGISTRY_PORT}"
     help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 EOF
+}
 
-# 7. Pulumi: keep an existing login (e.g. Pulumi Cloud), else use the local file backend.
-if ! pulumi whoami >/dev/null 2>&1; then
-  log "not logged in to Pulumi: using the local backend (pulumi login --local)"
-  pulumi login --local
+clusters=()
+while IFS= read -r name; do [[ -n "$name" ]] && clusters+=("$name"); done < <(stack_kind_clusters)
+for name in "${clusters[@]}"; do ensure_kind_cluster "$name"; done
+# Nodes reach the registry by name on the kind network (once, for all clusters).
+if ((${#clusters[@]})) && [[ "$(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REGISTRY_NAME")" == "null" ]]; then
+  log "connecting $REGISTRY_NAME to the kind network"
+  docker network connect kind "$REGISTRY_NAME"
 fi
-# Local/passphrase stacks need a passphrase to encrypt secrets; an empty one is
-# fine for a throwaway dev stack, but say so.
-if [[ -z "${PULUMI_CONFIG_PASSPHRASE+set}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
-  warn "PULUMI_CONFIG_PASSPHRASE is unset: using an empty passphrase for the dev stack's secrets"
-  export PULUMI_CONFIG_PASSPHRASE=""
-fi
-
-pulumi stack select "$STACK" --create
-if context="$(pulumi config get context --stack "$STACK" 2>/dev/null)"; then
-  [[ "$context" == "$KUBE_CONTEXT" ]] ||
-    warn "stack $STACK deploys to context '$context', not the cluster just prepared ($KUBE_CONTEXT)"
-else
-  pulumi config set context "$KUBE_CONTEXT" --stack "$STACK"
+if [[ "$(pulumi config get coupling --stack "$STACK" 2>/dev/null || true)" == clusters ]] &&
+   ! pulumi config get --path clusters.generatorUrl --stack "$STACK" >/dev/null 2>&1; then
+  warn "coupling clusters discovers the generator through a LoadBalancer address: on kind, keep"
+  warn "  cloud-provider-kind running (https://github.com/kubernetes-sigs/cloud-provider-kind),"
+  warn "  or set clusters.generatorUrl; otherwise the update fails fast saying so."
 fi
 
-pulumi up --yes --stack "$STACK" "$@"
+# 5. Deploy. --refresh reads the cluster first, so a cluster or registry recreated
+#    outside the program is noticed and converged instead of reported as "no changes".
+pulumi up --yes --refresh --stack "$STACK" "$@"
 
-# 8. How to reach echo.
+# 6. How to reach echo.
 echo
 if port_forward="$(pulumi stack output portForward --stack "$STACK" 2>/dev/null)" && [[ -n "$port_forward" ]]; then
   echo "Reach echo:  $port_forward"

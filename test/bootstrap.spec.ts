@@ -21,6 +21,12 @@ function findBash(): string {
 }
 const bash = findBash();
 
+function which(program: string): string {
+    const r = spawnSync("bash", ["-c", `command -v ${program}`], { encoding: "utf8" });
+    assert.equal(r.status, 0, `${program} is required to run these tests`);
+    return fs.realpathSync(r.stdout.trim());
+}
+
 type Tool = "pulumi" | "docker" | "kind" | "kubectl";
 
 // Fake tool bodies. FAKE_STATE=fresh: nothing exists yet; FAKE_STATE=existing:
@@ -51,7 +57,15 @@ exit 0`,
     pulumi: `
 case "$1 \${2:-}" in
   "whoami "*) [[ "$FAKE_STATE" == existing ]] || exit 1; echo someone ;;
-  "config get") [[ "$FAKE_STATE" == existing ]] || exit 1; echo "kind-\${KIND_CLUSTER_NAME:-app-coupling}" ;;
+  "config get")
+    key="$3"; [[ "$3" == --path ]] && key="$4"
+    case "$key" in
+      coupling) [[ -n "\${FAKE_COUPLING:-}" ]] || exit 1; echo "$FAKE_COUPLING" ;;
+      clusters.generator.context) echo kind-gen ;;
+      clusters.echo.context) echo kind-echo ;;
+      clusters.generatorUrl) exit 1 ;;
+      *) [[ "$FAKE_STATE" == existing ]] || exit 1; echo "kind-\${KIND_CLUSTER_NAME:-app-coupling}" ;;
+    esac ;;
   "stack select") [[ "$FAKE_STATE" == existing || "$*" == *--create* ]] || exit 1 ;;
   "stack output") echo "kubectl --context kind-app-coupling -n app port-forward svc/echo 8000:8000" ;;
   "up "*|"destroy "*) echo "  cwd=$PWD passphrase=\${PULUMI_CONFIG_PASSPHRASE-UNSET}" >>"$FAKE_LOG" ;;
@@ -73,9 +87,10 @@ function sandbox(tools: Tool[]): Sandbox {
     sandboxes.push(dir);
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    // bash is the only real program the scripts need before (and besides) the four tools:
-    // everything else they do is bash builtins.
+    // bash (and mkdir/rm, for the record of created clusters) are the only real programs
+    // the scripts need besides the four tools: everything else they do is bash builtins.
     fs.symlinkSync(bash, path.join(bin, "bash"));
+    for (const coreutil of ["mkdir", "rm"]) fs.symlinkSync(which(coreutil), path.join(bin, coreutil));
     const log = path.join(dir, "calls.log");
     for (const tool of tools) {
         const script = [
@@ -132,7 +147,7 @@ function missingTools(r: SpawnSyncReturns<string>): string[] {
 const hints: Record<Tool, string> = {
     pulumi: "curl -fsSL https://get.pulumi.com | sh",
     docker: "https://docs.docker.com/get-docker/",
-    kind: "go install sigs.k8s.io/kind@v0.24.0",
+    kind: "go install sigs.k8s.io/kind@v0.33.0",
     kubectl: "https://kubernetes.io/docs/tasks/tools/#kubectl",
 };
 
@@ -197,21 +212,25 @@ describe("local bootstrap scripts", () => {
             const expected = [
                 "docker info",
                 "docker inspect -f {{.State.Running}} kind-registry",
-                "docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry registry:2.8.3",
+                "docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry registry:3",
+                "pulumi whoami",
+                "pulumi login --local",
+                "pulumi stack select dev --create",
+                "pulumi config get context --stack dev",
+                "pulumi config get coupling --stack dev",
+                "pulumi config set context kind-app-coupling --stack dev",
+                "pulumi config get coupling --stack dev",
+                "pulumi config get context --stack dev",
                 "kind get clusters",
                 "kind create cluster --name app-coupling --config=-",
                 "kind get nodes --name app-coupling",
                 "docker exec app-coupling-control-plane mkdir -p /etc/containerd/certs.d/localhost:5001",
                 "docker exec -i app-coupling-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml",
+                "kubectl --context kind-app-coupling apply -f -",
                 "docker inspect -f {{json .NetworkSettings.Networks.kind}} kind-registry",
                 "docker network connect kind kind-registry",
-                "kubectl --context kind-app-coupling apply -f -",
-                "pulumi whoami",
-                "pulumi login --local",
-                "pulumi stack select dev --create",
-                "pulumi config get context --stack dev",
-                "pulumi config set context kind-app-coupling --stack dev",
-                "pulumi up --yes --stack dev --diff --skip-preview",
+                "pulumi config get coupling --stack dev",
+                "pulumi up --yes --refresh --stack dev --diff --skip-preview",
                 "pulumi stack output portForward --stack dev",
             ];
             assert.deepEqual(cmds, expected);
@@ -236,9 +255,31 @@ describe("local bootstrap scripts", () => {
             for (const forbidden of [/^docker run/, /^docker start/, /^kind create/, /^docker network connect/, /^pulumi login/, /^pulumi config set/]) {
                 assert.ok(!cmds.some((c) => forbidden.test(c)), `unexpected ${forbidden} in:\n${cmds.join("\n")}`);
             }
-            assert.ok(cmds.includes("pulumi up --yes --stack dev"), cmds.join("\n"));
+            assert.ok(cmds.includes("pulumi up --yes --refresh --stack dev"), cmds.join("\n"));
             assert.ok(calls(sb).some((l) => l.endsWith("passphrase=s3cret")), "the user's passphrase is kept");
             assert.doesNotMatch(r.stderr, /PULUMI_CONFIG_PASSPHRASE is unset/);
+        });
+
+        it("coupling clusters: creates both sides' kind clusters, wires the registry into each, and down.sh deletes them", () => {
+            const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+            const r = run(sb, upScript, { env: { FAKE_COUPLING: "clusters" } });
+            assert.equal(r.status, 0, output(r));
+            const cmds = commands(sb);
+            for (const name of ["gen", "echo"]) {
+                assert.ok(cmds.includes(`kind create cluster --name ${name} --config=-`), cmds.join("\n"));
+                assert.ok(cmds.includes(`docker exec -i ${name}-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml`), cmds.join("\n"));
+                assert.ok(cmds.includes(`kubectl --context kind-${name} apply -f -`), cmds.join("\n"));
+            }
+            assert.ok(!cmds.some((c) => c.includes("--name app-coupling")), "no single-cluster kind cluster for coupling clusters");
+            assert.ok(!cmds.some((c) => c.startsWith("pulumi config set context")), "the clusters' contexts come from clusters.*");
+            assert.match(r.stderr, /cloud-provider-kind/, "warns that discovery needs a load balancer on kind");
+
+            fs.writeFileSync(sb.log, "");
+            const down = run(sb, downScript, { env: { FAKE_STATE: "existing", KIND_CLUSTER_NAME: "gen" } });
+            assert.equal(down.status, 0, output(down));
+            const deleted = commands(sb).filter((c) => c.startsWith("kind delete"));
+            assert.deepEqual(deleted, ["kind delete cluster --name gen"], "the fake lists only KIND_CLUSTER_NAME as existing");
+            assert.ok(commands(sb).filter((c) => c === "kind get clusters").length >= 2, "down.sh looks up every cluster up.sh recorded");
         });
 
         it("honours KIND_CLUSTER_NAME and works from any directory", () => {

@@ -108,8 +108,9 @@ export const CASES: KeyCases[] = [
     },
     {
         key: "context", base: { coupling: "clusters", clusters: TWO }, set: (v) => ({ context: v }),
-        bad: ["kind-x"],
-        good: [],
+        bad: [],
+        good: ["kind-x"],
+        check: (c) => assert.equal(c.context, undefined),
     },
     {
         key: "context", set: (v) => ({ context: v }),
@@ -345,7 +346,6 @@ describe("config values: every key against its consumer's grammar", () => {
     it("refuses keys the coupling does not use, saying which couplings use them and how to remove them", () => {
         const [line] = problemsOf({ coupling: "container", resources: { generator: { limits: { cpu: "1" } } } });
         assert.match(line, /^resources\.generator: .* not used by coupling container, only by couplings that run a container generator \(pod, volume, service, clusters\).*pulumi config rm --path resources\.generator/);
-        assert.match(problemsOf({ coupling: "clusters", clusters: TWO, context: "kind-a" })[0], /^context: "kind-a" .*not used by coupling clusters/);
         // storage is the one exception: it also describes the claim a later volume run keeps;
         // it is validated anyway, and a non-default value is said to be unused now
         const warnings: string[] = [];
@@ -353,6 +353,13 @@ describe("config values: every key against its consumer's grammar", () => {
             { project: "app-coupling", stack: "t", hostArch: "x64" }, warnings);
         assert.deepEqual(warnings, ["storage: storage.size not used by coupling pod (no claim is created); kept for the volume coupling, whose claim it describes"]);
         assert.match(problemsOf({ coupling: "pod", storage: { size: "500m" } })[0], /^storage\.size: "500m"/);
+        // so is context with clusters (Pulumi.dev.yaml pins it for the single-cluster couplings)
+        const w: string[] = [];
+        const c = parseConfig({ keys: () => ["coupling", "clusters", "context"],
+            get: (k) => ({ coupling: "clusters", clusters: JSON.stringify(TWO), context: "kind-app-coupling" } as Record<string, string>)[k], isSecret: () => false },
+        { project: "app-coupling", stack: "t", hostArch: "x64" }, w);
+        assert.equal(c.context, undefined);
+        assert.match(w[0], /^context: "kind-app-coupling" not used by coupling clusters/);
     });
 
     it("request above limit names the value the user set, request or limit", () => {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm run e2e`: every end-to-end layer this machine can run, in order —
+#   e2e:containers   the images built and run in a real Docker engine, every coupling
+#   e2e:engine       the real Pulumi engine: stage A (render, no cluster), stage B (kwok API server)
+# Each part prints its own checks and closing line; this adds them up, names every part
+# that was skipped with its reason, and prints the plain closing line
+# `N passed, N failed, N skipped`. Exit status: non-zero when any part failed.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+parts=(e2e:containers e2e:engine)
+passed=0 failed=0 skipped=0 status=0
+skipped_parts=()
+
+for part in "${parts[@]}"; do
+  echo "==> npm run $part"
+  log="$(mktemp)"
+  npm run -s "$part" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  line="$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1)"
+  rm -f "$log"
+  if [[ -z "$line" ]]; then
+    echo "e2e: $part printed no closing line (exit $rc): counted as one failure"
+    failed=$((failed + 1)); status=1; continue
+  fi
+  [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2])); skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+  if ((BASH_REMATCH[1] + BASH_REMATCH[2] == 0)); then skipped_parts+=("$part"); fi
+  if ((rc != 0 || BASH_REMATCH[2] > 0)); then status=1; fi
+done
+
+echo
+echo "e2e: parts run: ${parts[*]}"
+if ((${#skipped_parts[@]})); then
+  echo "e2e: parts that ran no check (their reasons are printed above): ${skipped_parts[*]}"
+fi
+echo "e2e: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
