@@ -172,11 +172,11 @@ export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] 
 }
 
 /** Why an object is left out of the render (undefined: it is rendered). */
-function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[]): string | undefined {
+function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[], server = "REGISTRY"): string | undefined {
     if (o.object.kind !== "Secret") return undefined;
     const name = `Secret ${o.object.metadata?.namespace}/${o.object.metadata?.name}`;
     const create = `kubectl -n ${o.object.metadata?.namespace} create secret docker-registry ${o.object.metadata?.name} ` +
-        "--docker-server=REGISTRY --docker-username=USER --docker-password=PASSWORD";
+        `--docker-server=${server} --docker-username=USER --docker-password=PASSWORD`;
     if (!showSecrets) return `${name} left out: it holds registry credentials. Render with --show-secrets to include it (in clear text), or create it: ${create}`;
     const standIns = placeholdersIn(JSON.stringify(o.object), placeholders);
     if (standIns.length) {
@@ -257,7 +257,7 @@ async function main(argv: string[]): Promise<number> {
     const all = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
     const notes: string[] = [];
     const objects = all.filter((o) => {
-        const why = leftOut(o, args.showSecrets, placeholders);
+        const why = leftOut(o, args.showSecrets, placeholders, evaluation.config.registryAuth?.server);
         if (why) notes.push(why);
         return !why;
     });

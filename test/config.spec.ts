@@ -74,6 +74,11 @@ describe("config: every invalid value fails before anything is created", () => {
         it(`rejects ${title}`, () => rejects(values, key, value, allowed, opts));
     }
 
+    it("records what a valid config registers (so the 'nothing registered' checks above mean something)", async () => {
+        await evaluate({ coupling: "pod" });
+        assert.ok(lastRegistered.length > 0);
+    });
+
     it("reports every problem at once, one line each", async () => {
         await assert.rejects(evaluate({ coupling: "volume", maxLines: "-5", serviceType: "Nope", storage: { accessMode: "RWO" } }),
             (err: ConfigError) => {
