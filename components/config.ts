@@ -277,6 +277,16 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
         }
         return v;
     };
+    /** A Kubernetes quantity: a string, or a number as YAML (`cpu: 2`) or `config set --path` may store it. */
+    const quantityOf = (key: string, v: unknown, allowed: string, kind: "bytes" | "cpu"): string | undefined => {
+        if (typeof v === "number") {
+            const text = String(v);
+            const why = grammars.resourceQuantity(text, kind);
+            if (why) { fail(key, v, allowed, why); return undefined; }
+            return text;
+        }
+        return str(key, v, allowed, (q) => grammars.resourceQuantity(q, kind));
+    };
     const bool = (key: string, v: unknown, fallback: boolean): boolean => {
         if (v === undefined) return fallback;
         if (v === true || v === "true") return true;
@@ -383,8 +393,7 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
     // ---- storage (the volume coupling's claim; validated everywhere, see above) ----
     const storageRaw = fields("storage", object("storage"), STORAGE_FIELDS) ?? {};
     const storage: AppConfig["storage"] = {
-        size: str("storage.size", storageRaw.size, "a storage quantity greater than zero, in bytes, such as 1Gi, 500Mi or 10G",
-            (v) => grammars.resourceQuantity(v, "bytes")) ?? "1Gi",
+        size: quantityOf("storage.size", storageRaw.size, "a storage quantity greater than zero, in bytes, such as 1Gi, 500Mi or 10G", "bytes") ?? "1Gi",
         storageClass: str("storage.storageClass", storageRaw.storageClass, "a StorageClass name: a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
             grammars.dns1123Subdomain),
         accessMode: oneOf("storage.accessMode", storageRaw.accessMode, ACCESS_MODES, "ReadWriteOnce"),
@@ -476,10 +485,10 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
         for (const kind of RESOURCE_KINDS) {
             const values = fields(`${key}.${kind}`, o[kind], RESOURCE_NAMES) ?? {};
             for (const res of RESOURCE_NAMES) {
-                const q = str(`${key}.${kind}.${res}`, values[res],
+                const q = quantityOf(`${key}.${kind}.${res}`, values[res],
                     res === "cpu" ? "a CPU quantity greater than zero, at most millicore precision, such as 100m, 0.5 or 2"
                         : "a memory quantity greater than zero in bytes, such as 64Mi, 128M or 1Gi (never m, which means thousandths of a byte)",
-                    (v) => grammars.resourceQuantity(v, res === "cpu" ? "cpu" : "bytes"));
+                    res === "cpu" ? "cpu" : "bytes");
                 if (q) {
                     resources[name as ContainerName][kind][res] = q;
                     userSet.add(`${name}.${kind}.${res}`);

@@ -154,9 +154,9 @@ export const CASES: KeyCases[] = [
     },
     {
         key: "storage.size", base: { coupling: "volume" }, set: field("storage", "size"),
-        bad: ["lots", "0", "0Gi", "-1Gi", "1m", "500m", "1500m", "1.5n", "1u", "1e-3", "1GB", "1gi", "1 Gi", ".Gi", "1Gi ", "+0", "0.5", "1e999", "", 5],
-        good: ["1Gi", "500Mi", "10G", "1.5Gi", "1e9", "0.5Gi", "1024", "+1Gi", "1.5Ki"],
-        check: (c, v) => assert.equal(c.storage.size, v),
+        bad: ["lots", "0", "0Gi", "-1Gi", "1m", "500m", "1500m", "1.5n", "1u", "1e-3", "1GB", "1gi", "1 Gi", ".Gi", "1Gi ", "+0", "0.5", "1e999", "", 0, -1, 0.5, true],
+        good: ["1Gi", "500Mi", "10G", "1.5Gi", "1e9", "0.5Gi", "1024", "+1Gi", "1.5Ki", 1073741824],
+        check: (c, v) => assert.equal(c.storage.size, String(v)),
     },
     {
         key: "storage.storageClass", base: { coupling: "volume" }, set: field("storage", "storageClass"),
@@ -242,15 +242,15 @@ export const CASES: KeyCases[] = [
     },
     {
         key: "resources.echo.limits.cpu", set: (v) => ({ resources: { echo: { requests: { cpu: v }, limits: { cpu: v } } } }),
-        bad: ["lots", "0", "-100m", "0.5m", "100u", "1n", "1e-4", "100 m", "1.5.5", "m", "1e3m", "0.0001", ""],
-        good: ["100m", "0.5", "2", "1500m", "0.001", "1e3", "+2"],
-        check: (c, v) => assert.equal(c.resources.echo.limits.cpu, v),
+        bad: ["lots", "0", "-100m", "0.5m", "100u", "1n", "1e-4", "100 m", "1.5.5", "m", "1e3m", "0.0001", "", 0, 0.0005, false],
+        good: ["100m", "0.5", "2", "1500m", "0.001", "1e3", "+2", 2, 0.25],
+        check: (c, v) => assert.equal(c.resources.echo.limits.cpu, String(v)),
     },
     {
         key: "resources.echo.limits.memory", set: (v) => ({ resources: { echo: { requests: { memory: v }, limits: { memory: v } } } }),
-        bad: ["1m", "500m", "64MB", "64mi", "-64Mi", "0", "0Mi", "1.5", "1u", "lots", "64 Mi", "1e-1", "2n"],
-        good: ["64Mi", "128M", "1Gi", "134217728", "1e8", "0.5Gi", "1.5Ki"],
-        check: (c, v) => assert.equal(c.resources.echo.limits.memory, v),
+        bad: ["1m", "500m", "64MB", "64mi", "-64Mi", "0", "0Mi", "1.5", "1u", "lots", "64 Mi", "1e-1", "2n", 1.5, 0],
+        good: ["64Mi", "128M", "1Gi", "134217728", "1e8", "0.5Gi", "1.5Ki", 134217728],
+        check: (c, v) => assert.equal(c.resources.echo.limits.memory, String(v)),
     },
     {
         key: "resources.generator.requests.memory", set: field("resources", "generator", "requests", "memory"),
