@@ -36,6 +36,7 @@ export function dns1123Subdomain(v: string): string | undefined {
 // ParseQuantity reads the exponent with strconv.ParseInt, so it is an integer; "1E" is
 // the suffix E (exa), "1E3" the exponent 3. No npm library implements this grammar
 // exactly (the client libraries convert to floats and accept more), so it is here.
+const INT64_MAX = 2n ** 63n - 1n;
 export const QUANTITY = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
 
 /** An exact rational value: num / den (den > 0). */
@@ -57,9 +58,9 @@ export function parseQuantity(q: string): Rational | undefined {
     else if (suffix in DECIMAL) exp10 = DECIMAL[suffix];
     else {
         exp10 = Number(suffix.slice(1));
-        // apimachinery keeps values within int64 scaled by 10^-9 .. 10^18; far outside is
-        // an error there (or rounds to nothing), so refuse exponents no resource needs
-        if (!Number.isSafeInteger(exp10) || Math.abs(exp10) > 30) return undefined;
+        // ParseQuantity takes any int64 exponent; keep the arithmetic bounded (what such a
+        // value means is judged by resourceQuantity's range check)
+        if (!Number.isSafeInteger(exp10) || Math.abs(exp10) > 1000) return { num: exp10 > 0 ? 10n ** 1000n : 0n, den: 1n };
     }
     if (exp10 > 0) num *= 10n ** BigInt(exp10);
     else if (exp10 < 0) den *= 10n ** BigInt(-exp10);
@@ -81,6 +82,9 @@ export function resourceQuantity(v: string, kind: "bytes" | "cpu"): string | und
     const q = parseQuantity(v);
     if (!q) return "is not a Kubernetes quantity";
     if (q.num <= 0n) return "is not greater than zero";
+    // the scheduler and kubelet count bytes and millicores in int64 (Quantity.Value/MilliValue)
+    const limit = kind === "bytes" ? INT64_MAX : INT64_MAX / 1000n;
+    if (q.num > limit * q.den) return `is above what Kubernetes can count (${kind === "bytes" ? "2^63-1 bytes" : "2^63-1 millicores"})`;
     if (kind === "bytes") {
         if (/[0-9.](m|u|n)$/.test(v)) return `uses the ${v.slice(-1)} suffix (${({ m: "milli", u: "micro", n: "nano" } as Record<string, string>)[v.slice(-1)]}), which means a fraction of a byte`;
         if (q.num % q.den !== 0n) return "is not a whole number of bytes";
@@ -197,8 +201,15 @@ const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
 const REMOTE_NAME = `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
 const TAG = "[\\w][\\w.-]{0,127}";
 const DIGEST = "(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})";
-/** NameTotalLengthMax in distribution/reference. */
+/** NameTotalLengthMax in distribution/reference: the repository path (the name without its domain). */
 export const NAME_MAX = 255;
+
+/** The repository path of a name: without the registry host, by the docker CLI's rule (see registryHost). */
+function repositoryPath(name: string): string {
+    const first = name.split("/")[0];
+    const isHost = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase());
+    return isHost ? name.slice(first.length + 1) : name;
+}
 export const REFERENCE = new RegExp(`^((?:${DOMAIN_AND_PORT}/)?${REMOTE_NAME})(?::(${TAG}))?@(${DIGEST})$`);
 const NAME = new RegExp(`^(?:${DOMAIN_AND_PORT}/)?${REMOTE_NAME}$`);
 const DOMAIN_ONLY = new RegExp(`^${DOMAIN_AND_PORT}$`);
@@ -236,8 +247,8 @@ export function registryPrefix(v: string, longestRepository: string): string | u
         const p = portProblem(first);
         if (p) return p;
     }
-    const full = `${v}/${longestRepository}`;
-    if (full.length > NAME_MAX) return `makes image names ${full.length} characters long (at most ${NAME_MAX})`;
+    const repo = repositoryPath(`${v}/${longestRepository}`);
+    if (repo.length > NAME_MAX) return `makes repository paths ${repo.length} characters long (at most ${NAME_MAX})`;
     return undefined;
 }
 
@@ -249,7 +260,8 @@ export function pinnedReference(v: string): string | undefined {
         if (!/@(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/.test(v)) return "has a malformed digest (expected @sha256:<64 lower-case hex>)";
         return "is not a valid image reference (host[:port]/lower-case/path[:tag]@digest)";
     }
-    if (m[1].length > NAME_MAX) return `has a name ${m[1].length} characters long (at most ${NAME_MAX})`;
+    const repo = repositoryPath(m[1]);
+    if (repo.length > NAME_MAX) return `has a repository path ${repo.length} characters long (at most ${NAME_MAX})`;
     const first = m[1].split("/")[0];
     if (m[1].includes("/") && (first.includes(".") || first.includes(":"))) return portProblem(first);
     return undefined;
