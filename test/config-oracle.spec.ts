@@ -30,7 +30,7 @@ function buildOracle(): { bin?: string; why?: string } {
         cwd: ORACLE_DIR, encoding: "utf8", timeout: 240_000,
         env: { ...process.env, GOPROXY: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
     });
-    if (build.status !== 0) return { why: `cannot build test/oracle offline (modules not in the Go module cache?): ${(build.stderr || String(build.error)).trim().split("\n")[0]}` };
+    if (build.status !== 0) return { why: `cannot build test/oracle offline (modules not in the Go module cache?): ${(build.stderr || String(build.error)).trim().split("\n").pop()}` };
     return { bin };
 }
 
