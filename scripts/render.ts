@@ -167,7 +167,7 @@ export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] 
         },
     });
     const header = [`# Source: ${o.resource.urn}`, clusterComment(o.cluster)];
-    if (found.size) header.push(`# Placeholders (replace before applying): ${[...new Set([...found.values()].map((p) => p.what.split(" (")[0]))].join(", ")}`);
+    if (found.size) header.push(`# Placeholders (marked below; replace or create before applying): ${[...new Set([...found.values()].map((p) => p.what.split(" (")[0]))].join(", ")}`);
     return `${header.join("\n")}\n${doc.toString({ lineWidth: 0 })}`;
 }
 
@@ -253,12 +253,16 @@ async function main(argv: string[]): Promise<number> {
         throw err;
     }
 
-    const placeholders = evaluation.placeholders;
+    const placeholders = [...evaluation.placeholders];
     const all = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
     const notes: string[] = [];
     const objects = all.filter((o) => {
-        const why = leftOut(o, args.showSecrets, placeholders, evaluation.config.registryAuth?.server);
-        if (why) notes.push(why);
+        const why = leftOut(o, args.showSecrets, evaluation.placeholders, evaluation.config.registryAuth?.server);
+        if (why) {
+            notes.push(why);
+            // references to it (imagePullSecrets) are marked too
+            placeholders.push({ value: String(o.object.metadata?.name), what: "pull Secret (left out of this render: create it, see the NOTE at the top)" });
+        }
         return !why;
     });
     const clusters = [...new Set(objects.map((o) => o.cluster.provider))];

@@ -252,6 +252,7 @@ describe("scripts/render.ts", function () {
         assert.deepEqual(docs.filter((d) => d.object.kind === "Secret"), []);
         assert.match(runs.credentials.stdout, /^# NOTE: Secret app-coupling-render\/app-registry-pull-[0-9a-f]+ left out: it holds registry credentials\. Render with --show-secrets/);
         assert.ok(!runs.credentials.stdout.includes("s3cret"));
+        assert.match(runs.credentials.stdout, /- name: app-registry-pull-[0-9a-f]+ # PLACEHOLDER: pull Secret \(left out of this render/);
         const [shown] = ok(runs.credentialsShown).filter((d) => d.object.kind === "Secret");
         assert.equal(JSON.parse(shown.object.stringData[".dockerconfigjson"]).auths["localhost:5001"].password, "s3cret");
         assert.deepEqual(validateKubernetesObject(shown.object), []);
