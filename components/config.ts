@@ -267,7 +267,7 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
     const str = (key: string, v: unknown, allowed = "a non-empty string", check?: (s: string) => string | undefined): string | undefined => {
         if (v === undefined) return undefined;
         if (typeof v !== "string" || v.length === 0) {
-            fail(key, v, allowed, typeof v === "string" ? "is empty" : `is a ${Array.isArray(v) ? "list" : typeof v}, not a string`);
+            fail(key, v, allowed, typeof v === "string" ? "is empty" : `is ${Array.isArray(v) ? "a list" : isObject(v) ? "an object" : `a ${typeof v}`}, not a string`);
             return undefined;
         }
         const why = check?.(v);
