@@ -16,3 +16,4 @@ export const images = stack.images;
 export const externalUrl = stack.externalUrl;
 export const portForward = stack.portForward;
 export const generatorUrl = stack.generatorUrl;
+export const claim = stack.claim;

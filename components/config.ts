@@ -74,7 +74,12 @@ export interface AppConfig {
     generatorInterval: string;
     maxLines: number;
     serviceType: ServiceType;
-    storage: { size: string; storageClass?: string; accessMode: AccessMode; retainOnDelete: boolean };
+    /**
+     * `claimName`: the claim's fixed name (default `<project>-<stack>-data`), so a retained
+     * claim is found again; a new name is the deliberate way to a new claim (new access
+     * mode or class) while the old one, data and all, is left alone.
+     */
+    storage: { size: string; storageClass?: string; accessMode: AccessMode; retainOnDelete: boolean; claimName?: string };
     clusters?: {
         generator: ClusterTarget;
         echo: ClusterTarget;
@@ -179,7 +184,7 @@ const CONTAINERS_FOR: Record<Coupling, ContainerName[]> = {
     service: ["generator", "echo", "adapter"],
     clusters: ["generator", "echo", "adapter"],
 };
-const STORAGE_FIELDS = ["size", "storageClass", "accessMode", "retainOnDelete"] as const;
+const STORAGE_FIELDS = ["size", "storageClass", "accessMode", "retainOnDelete", "claimName"] as const;
 const CLUSTERS_FIELDS = ["generator", "echo", "generatorUrl", "allowFrom"] as const;
 const TARGET_FIELDS = ["context", "kubeconfig"] as const;
 const RESOURCE_KINDS = ["requests", "limits"] as const;
@@ -202,11 +207,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 /**
  * Validate every key; throws one ConfigError listing every problem, one line each
  * (`key: value is not allowed (why); expected what`). Keys a coupling does not use are
- * refused, never silently ignored (the user meant something by them), except two that
+ * refused, never silently ignored (the user meant something by them), except three that
  * describe what a later coupling switch returns to: `storage` (the claim a `volume` run
- * keeps or reuses) and `context` (where the single-cluster couplings deploy; the dev stack
- * file pins it). Those are validated in every coupling, and where unused a set value adds
- * a line to `warnings` (loadConfig prints them with pulumi.log.warn).
+ * keeps or reuses), `context` (where the single-cluster couplings deploy; the dev stack
+ * file pins it) and `images` (a full set of prebuilt images serves every coupling). Those
+ * are validated in every coupling, and where unused a set value adds a line to `warnings`
+ * (loadConfig prints them with pulumi.log.warn).
  */
 export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: string[] = []): AppConfig {
     const problems: string[] = [];
@@ -332,9 +338,12 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
         prebuiltImages = {};
         for (const [name, ref] of Object.entries(images)) {
             if (!(IMAGE_NAMES as readonly string[]).includes(name)) unknownField(`images.${name}`, ref, IMAGE_NAMES);
-            else if (!IMAGES_FOR[coupling].includes(name as ImageName)) unused(`images.${name}`, ref, `couplings that run the ${name} image`);
             else {
                 const ok = str(`images.${name}`, ref, "a digest-pinned image reference, host[:port]/lower-case/path[:tag]@sha256:<64 hex>", grammars.pinnedReference);
+                // a full set of prebuilt images serves every coupling: one the coupling does not run is kept, and said to be unused
+                if (ok && !IMAGES_FOR[coupling].includes(name as ImageName)) {
+                    warnings.push(`images.${name}: not used by coupling ${coupling}, which runs ${IMAGES_FOR[coupling].join(" and ")}; kept for the couplings that run it`);
+                }
                 if (ok) prebuiltImages[name as ImageName] = ok;
             }
         }
@@ -405,6 +414,8 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
         warnings.push(`storage: ${storageSet.map((k) => `storage.${k}`).join(", ")} not used by coupling ${coupling} (no claim is created); ` +
             "kept for the volume coupling, whose claim it describes");
     }
+    const claimName = str("storage.claimName", storageRaw.claimName, "a claim name: a DNS-1123 label (lower-case letters, digits and '-')", grammars.dns1123Label);
+    if (claimName) storage.claimName = claimName;
 
     // ---- render mode ----
     const renderYamlTo = str("renderYamlTo", raw("renderYamlTo"), "a directory path");

@@ -9,6 +9,7 @@ import { PodCoupling } from "./couplings/pod";
 import { ServiceCoupling } from "./couplings/service";
 import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
+import { ClaimRecord, selfReference } from "./couplings/claim";
 import { ClusterSite, echoEndpoint } from "./site";
 import { ECHO_PORT } from "./workload";
 
@@ -36,6 +37,12 @@ export interface StackOutputs {
     portForward: pulumi.Output<string>;
     /** `clusters` only: the generator URL echo reads. */
     generatorUrl?: pulumi.Output<string>;
+    /**
+     * The `volume` coupling's claim (name, namespace, access mode, class, size); with
+     * `storage.retainOnDelete` carried over from the last run while the claim is retained
+     * outside `volume`. Read back next run to refuse changes a claim cannot take.
+     */
+    claim?: pulumi.Output<ClaimRecord | undefined>;
 }
 
 export interface DeployOptions {
@@ -47,24 +54,17 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     const images = new AppImages("images", { config, imagesDir: options.imagesDir });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
 
-    if (config.coupling === "clusters") {
-        const clusters = new ClustersCoupling("clusters", { config, images: images.refs });
-        return {
-            coupling: config.coupling,
-            namespace: clusters.echoSite.namespaceName,
-            endpoint: clusters.echo.endpoint,
-            images: deployedImages,
-            externalUrl: clusters.echo.externalUrl,
-            portForward: clusters.echoSite.portForward(clusters.echo.service, ECHO_PORT),
-            generatorUrl: clusters.generatorUrl,
-        };
-    }
-
-    const site = new ClusterSite("app", { config, target: { context: config.context } });
-    const Component = SINGLE_CLUSTER[config.coupling];
-    new Component(config.coupling, { config, images: images.refs, site }, { parent: site, providers: { kubernetes: site.provider } });
+    // One site, "app", in every coupling: in `clusters` it is the echo side. The namespace,
+    // its ServiceAccount and the echo Service keep their URNs whatever the coupling.
+    const clusters = config.coupling === "clusters" ? config.clusters! : undefined;
+    const site = new ClusterSite("app", {
+        config,
+        target: clusters ? clusters.echo : { context: config.context },
+        renderSubdir: clusters ? "echo-cluster" : undefined,
+        mayHoldRetainedClaim: true,
+    });
     const echo = echoEndpoint(site);
-    return {
+    const common = {
         coupling: config.coupling,
         namespace: site.namespaceName,
         endpoint: echo.endpoint,
@@ -72,4 +72,21 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         externalUrl: echo.externalUrl,
         portForward: site.portForward(echo.service, ECHO_PORT),
     };
+
+    // What the stack last said about its claim: needed to check a `volume` run, and to
+    // remember a retained claim while the stack runs another coupling.
+    const previousClaim = config.coupling === "volume" || config.storage.retainOnDelete
+        ? selfReference(config, site).getOutput("claim") as pulumi.Output<ClaimRecord | undefined>
+        : undefined;
+    const remembered = config.storage.retainOnDelete ? previousClaim : undefined;
+
+    if (config.coupling === "clusters") {
+        const coupling = new ClustersCoupling("clusters", { config, images: images.refs, echoSite: site }, { parent: site });
+        return { ...common, generatorUrl: coupling.generatorUrl, claim: remembered };
+    }
+
+    const Component = SINGLE_CLUSTER[config.coupling];
+    const component = new Component(config.coupling, { config, images: images.refs, site, previousClaim },
+        { parent: site, providers: { kubernetes: site.provider } });
+    return { ...common, claim: component instanceof VolumeCoupling ? component.record : remembered };
 }

@@ -1,5 +1,6 @@
 // The container, pod and Deployment specs every coupling is built from, written once:
 // Pod Security "restricted" contexts, probes, resources, labels and the data volume.
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, ContainerName } from "./config";
@@ -29,6 +30,33 @@ export function selectorLabels(config: AppConfig, component: string): Record<str
         "app.kubernetes.io/instance": config.stack,
         "app.kubernetes.io/component": component,
     };
+}
+
+/**
+ * The recommended `app.kubernetes.io/` labels every object carries (DESIGN: name,
+ * instance, component, part-of, managed-by). Selectors use the narrower selectorLabels.
+ */
+export function recommendedLabels(config: AppConfig, component: string): Record<string, string> {
+    return {
+        ...selectorLabels(config, component),
+        "app.kubernetes.io/part-of": config.project,
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+/**
+ * Pods mounting a ReadWriteOnce claim carry this label (value: the claim's name) and a
+ * required pod affinity to it: whichever of them is scheduled first picks the node (the
+ * scheduler lets a pod that matches its own affinity term go first), every other one
+ * follows it there, on every reschedule.
+ */
+export const CLAIM_USER_LABEL = "app-coupling/claim";
+
+/** A label value (at most 63 characters) naming `name`: the name itself, or its start and a hash. */
+export function labelValue(name: string): string {
+    if (name.length <= 63) return name;
+    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 8);
+    return `${name.slice(0, 54).replace(/[^a-zA-Z0-9]+$/, "")}-${hash}`;
 }
 
 /** The echo Service's selector: the same in every coupling, so switching keeps the endpoint. */
@@ -161,12 +189,14 @@ export interface WorkloadArgs {
     affinity?: k8s.types.input.core.v1.Affinity;
     /** Spread replicas over nodes (best effort), so one node's loss leaves echo serving. */
     spreadOverNodes?: boolean;
+    /** Further pod labels (not part of the Deployment's selector). */
+    extraPodLabels?: Record<string, string>;
 }
 
 export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
     const { config, site } = args;
     const selector = selectorLabels(config, args.component);
-    const podLabels = { ...selector, ...(args.servesEcho ? echoSelector(config) : {}) };
+    const podLabels = { ...recommendedLabels(config, args.component), ...(args.servesEcho ? echoSelector(config) : {}), ...args.extraPodLabels };
     return new k8s.apps.v1.Deployment(name, {
         metadata: { namespace: site.namespaceName, labels: podLabels },
         spec: {
@@ -199,19 +229,32 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
     }, opts);
 }
 
+/**
+ * Whether echo gets a PodDisruptionBudget: when it has several replicas, except in `volume`
+ * with ReadWriteOnce, where all of them share the generator's node and a budget would make
+ * that node's drain impossible (see couplings/volume.ts).
+ */
+export function echoBudgetWanted(config: AppConfig): boolean {
+    return config.echoReplicas > 1 && !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
+}
+
 /** Keeps at least one pod of the echo Deployment through voluntary disruptions when it has several. */
 export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
     opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
-    if (config.echoReplicas <= 1) return undefined;
+    if (!echoBudgetWanted(config)) return undefined;
     return new k8s.policy.v1.PodDisruptionBudget("echo", {
-        metadata: { namespace: site.namespaceName },
+        metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, "echo") } },
     }, opts);
 }
 
-/** In-cluster URL of a Service port. */
+/**
+ * In-cluster URL of a Service port: `<service>.<namespace>.svc`, resolved through the pod's
+ * DNS search path (`<namespace>.svc.<cluster-domain>`), so it works whatever the cluster
+ * domain is (never hard-code `cluster.local`).
+ */
 export function serviceUrl(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
-    return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${port}`;
+    return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${port}`;
 }
 
 /** The address a LoadBalancer Service got (host name or IP), once it has one. */

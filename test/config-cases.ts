@@ -150,6 +150,12 @@ export const CASES: KeyCases[] = [
         check: (c, v) => assert.equal(c.storage.retainOnDelete, v === true || v === "true"),
     },
     {
+        key: "storage.claimName", base: { coupling: "volume" }, set: field("storage", "claimName"),
+        bad: ["Data", "data_rwx", "data.rwx", "-data", "x".repeat(64), ""],
+        good: ["data-rwx", "app-coupling-prod-data", "x".repeat(63)],
+        check: (c, v) => assert.equal(c.storage.claimName, v),
+    },
+    {
         key: "storage.sise", base: { coupling: "volume" }, set: field("storage", "sise"),
         bad: ["1Gi"], good: [],
     },
@@ -254,7 +260,7 @@ export const CASES: KeyCases[] = [
     {
         key: "images.app", base: { coupling: "pod" },
         set: (v) => ({ images: { generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}`, app: v } }),
-        bad: [`r/a@sha256:${HEX64}`], good: [],
+        bad: ["r/a:1.0"], good: [`r/a@sha256:${HEX64}`],
     },
     {
         key: "images.generatr", base: { coupling: "pod" },

@@ -91,6 +91,12 @@ describe("config values: every key against its consumer's grammar", () => {
             { project: "app-coupling", stack: "t", hostArch: "x64" }, warnings);
         assert.deepEqual(warnings, ["storage: storage.size not used by coupling pod (no claim is created); kept for the volume coupling, whose claim it describes"]);
         assert.match(problemsOf({ coupling: "pod", storage: { size: "500m" } })[0], /^storage\.size: "500m"/);
+        // so are prebuilt images the coupling does not run (a full set serves every coupling)
+        const wi: string[] = [];
+        parseConfig({ keys: () => ["coupling", "images"],
+            get: (k) => ({ coupling: "pod", images: JSON.stringify({ generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}`, app: `r/a@sha256:${HEX64}` }) } as Record<string, string>)[k],
+            isSecret: () => false }, { project: "app-coupling", stack: "t", hostArch: "x64" }, wi);
+        assert.deepEqual(wi, ["images.app: not used by coupling pod, which runs generator and echo; kept for the couplings that run it"]);
         // so is context with clusters (Pulumi.dev.yaml pins it for the single-cluster couplings)
         const w: string[] = [];
         const c = parseConfig({ keys: () => ["coupling", "clusters", "context"],

@@ -232,7 +232,8 @@ describe("coupling: pod", () => {
         const svcName = echoService(e).state.metadata.name;
         assert.equal(e.outputs.coupling, "pod");
         assert.equal(e.outputs.namespace, "app-coupling-test");
-        assert.equal(e.outputs.endpoint, `http://${svcName}.app-coupling-test.svc.cluster.local:8000/data`);
+        // `<svc>.<ns>.svc`: resolved through the pod's search path, whatever the cluster domain
+        assert.equal(e.outputs.endpoint, `http://${svcName}.app-coupling-test.svc:8000/data`);
         assert.equal(e.outputs.portForward, `kubectl -n app-coupling-test port-forward svc/${svcName} 8000:8000`);
         assert.equal(e.outputs.externalUrl, undefined);
     });
@@ -270,30 +271,47 @@ describe("coupling: volume", () => {
         assertDeploymentSelectsOwnPods(generator);
         assertDeploymentSelectsOwnPods(echo);
 
+        assert.equal(ofType(e, PDB).length, 0, "ReadWriteOnce: a budget would block the node's drain");
+    });
+
+    it("with ReadWriteOnce, every pod mounting the claim lands on one node, on every reschedule", async () => {
+        // Issue 11.5: echo pinned to the generator is not enough — a Recreate rollout or a
+        // drain reschedules the generator anywhere, away from the node the volume is attached
+        // to (Multi-Attach). Every claim user requires a node running a claim user, and
+        // matches that term itself, so the first one scheduled picks the node (the scheduler
+        // lets a pod matching its own affinity term go first) and all others follow.
+        const e = await evaluate({ coupling: "volume", echoReplicas: "3" });
+        const users = ofType(e, DEPLOYMENT).filter((d) => podSpec(d).volumes?.some((v: any) => v.persistentVolumeClaim));
+        assert.deepEqual(users.map((d) => d.name).sort(), ["echo", "generator"]);
+        for (const d of users) {
+            const terms = podSpec(d).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+            assert.equal(terms.length, 1, d.name);
+            assert.equal(terms[0].topologyKey, "kubernetes.io/hostname");
+            for (const other of users) {
+                assert.ok(selects(terms[0].labelSelector.matchLabels, other.inputs.spec.template.metadata.labels),
+                    `${d.name}'s affinity must select ${other.name}'s pods`);
+            }
+            assert.ok(!selects(d.inputs.spec.selector.matchLabels, { ...terms[0].labelSelector.matchLabels }),
+                "the claim label is not part of the Deployment's selector");
+            assert.equal(podSpec(d).topologySpreadConstraints, undefined, "spreading would fight the affinity");
+        }
+        // pods of other stacks or claims are never selected: the label's value is this claim's name
+        const claimName = one(e, PVC, "data").inputs.metadata.name;
+        assert.deepEqual(Object.values(podSpec(users[0]).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels), [claimName]);
+        assert.equal(ofType(e, PDB).length, 0, "a budget would keep echo pods on a draining node the generator is pinned to");
+    });
+
+    it("with ReadWriteMany, echo schedules freely, spread over nodes, with a disruption budget", async () => {
+        const e = await evaluate({ coupling: "volume", echoReplicas: "3", storage: { accessMode: "ReadWriteMany" } });
+        assert.deepEqual(one(e, PVC, "data").inputs.spec.accessModes, ["ReadWriteMany"]);
+        const echo = one(e, DEPLOYMENT, "echo");
+        const generator = one(e, DEPLOYMENT, "generator");
+        assert.equal(podSpec(echo).affinity, undefined);
+        assert.equal(podSpec(generator).affinity, undefined);
+        assertSpreadsOwnPods(echo);
         const pdb = one(e, PDB, "echo");
         assert.ok(selects(pdb.inputs.spec.selector.matchLabels, echo.inputs.spec.template.metadata.labels));
         assert.ok(!selects(pdb.inputs.spec.selector.matchLabels, generator.inputs.spec.template.metadata.labels));
-    });
-
-    it("with ReadWriteOnce, echo pods require the generator's node", async () => {
-        const e = await evaluate({ coupling: "volume" });
-        const echo = one(e, DEPLOYMENT, "echo");
-        const terms = podSpec(echo).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
-        assert.equal(terms.length, 1);
-        assert.equal(terms[0].topologyKey, "kubernetes.io/hostname");
-        assert.ok(selects(terms[0].labelSelector.matchLabels, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels),
-            "the affinity must select the generator's pods");
-        assert.ok(!selects(terms[0].labelSelector.matchLabels, echo.inputs.spec.template.metadata.labels));
-        assert.equal(podSpec(echo).topologySpreadConstraints, undefined, "spreading would fight the affinity");
-        assert.equal(ofType(e, PDB).length, 0, "no budget for a single echo replica");
-    });
-
-    it("with ReadWriteMany, echo schedules freely, spread over nodes", async () => {
-        const e = await evaluate({ coupling: "volume", storage: { accessMode: "ReadWriteMany" } });
-        assert.deepEqual(one(e, PVC, "data").inputs.spec.accessModes, ["ReadWriteMany"]);
-        const echo = one(e, DEPLOYMENT, "echo");
-        assert.equal(podSpec(echo).affinity, undefined);
-        assertSpreadsOwnPods(echo);
     });
 
     it("retainOnDelete keeps the claim (and its data) when the stack or the coupling goes", async () => {
@@ -337,7 +355,8 @@ describe("coupling: service", () => {
         const c = container(echo, "echo");
         assert.deepEqual(envOf(c), {
             PORT: "8000",
-            UPSTREAM_URL: `http://${svc.state.metadata.name}.${svc.inputs.metadata.namespace}.svc.cluster.local:8080`,
+            // no hard-coded cluster domain: `<svc>.<ns>.svc` resolves through the pod's search path
+            UPSTREAM_URL: `http://${svc.state.metadata.name}.${svc.inputs.metadata.namespace}.svc:8080`,
         });
         assert.deepEqual(c.volumeMounts, []);
         assert.equal(podSpec(echo).volumes, undefined);
@@ -369,18 +388,18 @@ describe("coupling: clusters", () => {
     let e: Evaluation;
     before(async () => { e = await evaluate({ coupling: "clusters", clusters: CLUSTERS, echoReplicas: "2" }); });
 
-    it("builds two providers from the two contexts", () => {
-        assert.deepEqual(one(e, K8S_PROVIDER, "generator-side").inputs, { context: "kind-gen" });
-        assert.deepEqual(one(e, K8S_PROVIDER, "echo-side").inputs, { context: "kind-echo", kubeconfig: "/tmp/echo.kubeconfig" });
+    it("builds two providers from the two contexts; the echo side is the program's one site, \"app\"", () => {
+        assert.deepEqual(one(e, K8S_PROVIDER, "generator-side").inputs, { context: "kind-gen", enableSecretMutable: "true" });
+        assert.deepEqual(one(e, K8S_PROVIDER, "app").inputs, { context: "kind-echo", kubeconfig: "/tmp/echo.kubeconfig", enableSecretMutable: "true" });
     });
 
     it("creates each side's objects through its own cluster's provider", () => {
         const generatorProvider = one(e, K8S_PROVIDER, "generator-side").urn;
-        const echoProvider = one(e, K8S_PROVIDER, "echo-side").urn;
+        const echoProvider = one(e, K8S_PROVIDER, "app").urn;
         const expectations: [string, string, string][] = [
             [NAMESPACE, "generator-side", generatorProvider], [DEPLOYMENT, "generator", generatorProvider],
             [SERVICE, "generator", generatorProvider], [NETWORK_POLICY, "adapter-ingress", generatorProvider],
-            [NAMESPACE, "echo-side", echoProvider], [DEPLOYMENT, "echo", echoProvider], [SERVICE, "echo", echoProvider],
+            [NAMESPACE, "app", echoProvider], [DEPLOYMENT, "echo", echoProvider], [SERVICE, "echo", echoProvider],
             [PDB, "echo", echoProvider], [NETWORK_POLICY, "echo-ingress", echoProvider],
         ];
         for (const [type, name, provider] of expectations) assert.equal(one(e, type, name).providerUrn, provider, `${type} ${name}`);
@@ -422,7 +441,7 @@ describe("coupling: clusters", () => {
         const r = await evaluate({ coupling: "clusters", renderYamlTo: "out", images: { generator: `r/g@sha256:${"a".repeat(64)}`, echo: `r/e@sha256:${"a".repeat(64)}` }, clusters: { ...CLUSTERS, generatorUrl: "http://gen.example.com:8080/" } });
         assert.equal(envOf(container(one(r, DEPLOYMENT, "echo"), "echo")).UPSTREAM_URL, "http://gen.example.com:8080");
         assert.equal(one(r, K8S_PROVIDER, "generator-side").inputs.renderYamlToDirectory, "out/generator-cluster");
-        assert.equal(one(r, K8S_PROVIDER, "echo-side").inputs.renderYamlToDirectory, "out/echo-cluster");
+        assert.equal(one(r, K8S_PROVIDER, "app").inputs.renderYamlToDirectory, "out/echo-cluster");
     });
 });
 

@@ -7,6 +7,7 @@ import * as path from "path";
 import { COUPLINGS, Coupling, ECHO_IS_OWN_WORKLOAD } from "../components/config";
 import { StackFile, stackFiles } from "./stacks";
 import { evaluate, EvaluateOptions, minimalConfig } from "./harness";
+import { echoBudgetWanted } from "../components/workload";
 import { loadKubernetesSchemas, kubernetesObjectsOf, validateKubernetesObject } from "./k8s-schema";
 
 before(loadKubernetesSchemas);
@@ -63,7 +64,7 @@ async function assertAllValid(c: Case): Promise<void> {
     if (c.values.openshift === true && c.values.serviceType === "LoadBalancer") assert.ok(kinds.includes("Route"), `${c.title}: no Route`);
     if (c.values.registryUsername !== undefined) assert.ok(kinds.includes("Secret"), `${c.title}: no pull Secret`);
     if (c.values.coupling === "volume") assert.ok(kinds.includes("PersistentVolumeClaim"), `${c.title}: no claim`);
-    if (Number(c.values.echoReplicas) > 1) assert.ok(kinds.includes("PodDisruptionBudget"), `${c.title}: no PodDisruptionBudget`);
+    if (echoBudgetWanted(e.config)) assert.ok(kinds.includes("PodDisruptionBudget"), `${c.title}: no PodDisruptionBudget`);
     const failures = objects
         .map(({ object, resource }) => ({ object, resource, errors: validateKubernetesObject(object) }))
         .filter((f) => f.errors.length);

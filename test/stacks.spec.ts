@@ -44,6 +44,13 @@ describe("stack files", () => {
         assert.equal(one(e, DEPLOYMENT, "echo").inputs.spec.replicas, 3);
         assert.equal(one(e, SERVICE, "echo").inputs.spec.type, "LoadBalancer");
         assert.equal(one(e, PVC, "data").retainOnDelete, true);
+        assert.equal(one(e, "kubernetes:core/v1:Namespace", "app").retainOnDelete, true, "the claim's namespace is retained with it");
+        // ReadWriteOnce: generator and echo pods all require the claim's node (issue 11.5), and no budget blocks its drain
+        for (const name of ["generator", "echo"]) {
+            const terms = one(e, DEPLOYMENT, name).inputs.spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+            assert.equal(terms[0].topologyKey, "kubernetes.io/hostname", name);
+        }
+        assert.equal(ofType(e, "kubernetes:policy/v1:PodDisruptionBudget").length, 0);
         assert.equal(e.config.registryAuth?.username, "esc-robot");
         assert.equal(ofType(e, SECRET).length, 1);
         assert.equal(e.outputs.externalUrl, "http://203.0.113.10:8000/data");

@@ -5,10 +5,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
-import { ClusterSite } from "../site";
+import { ClusterSite, loadBalancerAnnotations, LoadBalancerUse, warnLoadBalancerWait } from "../site";
 import {
     ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoDisruptionBudget, echoSelector, emptyDirDataVolume, generatorContainer,
-    selectorLabels, workloadDeployment,
+    recommendedLabels, selectorLabels, workloadDeployment,
 } from "../workload";
 import { imageRef } from "./types";
 
@@ -24,7 +24,7 @@ export interface GeneratorWithAdapter {
 export type AdapterClients = "echo-pods" | { cidrs: string[] };
 
 export function generatorWithAdapter(config: AppConfig, site: ClusterSite, images: ImageRefs,
-    expose: { serviceType: "ClusterIP" | "LoadBalancer"; adapterClients: AdapterClients },
+    expose: { serviceType: "ClusterIP" | "LoadBalancer"; adapterClients: AdapterClients; loadBalancer?: LoadBalancerUse },
     opts: pulumi.CustomResourceOptions): GeneratorWithAdapter {
     const clients = expose.adapterClients;
     const deployment = workloadDeployment("generator", {
@@ -40,8 +40,13 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
         rollout: "recreate",
     }, opts);
 
+    const lb = expose.serviceType === "LoadBalancer" ? expose.loadBalancer ?? { addressUsed: true, otherWayOut: "expose it otherwise" } : undefined;
     const service = new k8s.core.v1.Service("generator", {
-        metadata: { namespace: site.namespaceName, labels: selectorLabels(config, "generator") },
+        metadata: {
+            namespace: site.namespaceName,
+            labels: recommendedLabels(config, "generator"),
+            ...(lb ? { annotations: loadBalancerAnnotations(site.target, lb) } : {}),
+        },
         spec: {
             type: expose.serviceType,
             // taken from the Deployment itself, so the Service always selects its pods
@@ -55,9 +60,10 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
             } : {}),
         },
     }, opts);
+    if (lb) warnLoadBalancerWait(site, service, "The generator Service (the address echo reads)", lb);
 
     new k8s.networking.v1.NetworkPolicy("adapter-ingress", {
-        metadata: { namespace: site.namespaceName },
+        metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "generator") },
         spec: {
             podSelector: { matchLabels: selectorLabels(config, "generator") },
             policyTypes: ["Ingress"],
@@ -81,7 +87,7 @@ export function upstreamEcho(config: AppConfig, site: ClusterSite, images: Image
     opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
     echoDisruptionBudget(config, site, opts);
     new k8s.networking.v1.NetworkPolicy("echo-ingress", {
-        metadata: { namespace: site.namespaceName },
+        metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: {
             podSelector: { matchLabels: echoSelector(config) },
             policyTypes: ["Ingress"],

@@ -3,46 +3,70 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
-import { ClusterSite, EchoEndpoint, echoEndpoint } from "../site";
+import { ClusterSite, LoadBalancerUse } from "../site";
 import { ADAPTER_PORT, loadBalancerAddress } from "../workload";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
 export interface ClustersCouplingArgs {
     config: AppConfig;
     images: ImageRefs;
+    /**
+     * The echo side: the program's one site ("app"), pointed at `clusters.echo`. Being the
+     * same site as in the single-cluster couplings, its namespace and echo Service keep
+     * their URNs, so a switch to or from `clusters` with echo in the same cluster updates
+     * them in place (and moves them when echo's cluster differs: the provider is replaced).
+     */
+    echoSite: ClusterSite;
+}
+
+/** Suffix of the generator side's namespace: never the name the echo side (or a single-cluster coupling) uses. */
+export const GENERATOR_NAMESPACE_SUFFIX = "-generator";
+
+/**
+ * The generator side's namespace. It differs from `namespace` on purpose: when the
+ * generator's cluster is the one a single-cluster coupling used, the old namespace (other
+ * URN) is deleted after the new one is created; with the same name the create would find
+ * it existing (AlreadyExists), or, adopted, lose it to that delete.
+ */
+export function generatorNamespace(namespace: string): string {
+    return `${namespace.slice(0, 63 - GENERATOR_NAMESPACE_SUFFIX.length).replace(/-+$/, "")}${GENERATOR_NAMESPACE_SUFFIX}`;
 }
 
 export class ClustersCoupling extends pulumi.ComponentResource {
     readonly generatorSite: ClusterSite;
     readonly echoSite: ClusterSite;
-    readonly echo: EchoEndpoint;
     /** The generator's externally reachable base URL that echo reads. */
     readonly generatorUrl: pulumi.Output<string>;
 
     constructor(name: string, args: ClustersCouplingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:coupling:Clusters", name, {}, opts);
-        const { config, images } = args;
+        const { config, images, echoSite } = args;
         const clusters = config.clusters!; // validated present for this coupling
+        this.echoSite = echoSite;
 
-        this.generatorSite = new ClusterSite("generator-side",
-            { config, target: clusters.generator, renderSubdir: "generator-cluster" }, { parent: this });
+        this.generatorSite = new ClusterSite("generator-side", {
+            config, target: clusters.generator, renderSubdir: "generator-cluster", namespace: generatorNamespace(config.namespace),
+        }, { parent: this });
+        // With generatorUrl given the program never reads the address: no await at all.
+        const lb: LoadBalancerUse = {
+            addressUsed: !clusters.generatorUrl,
+            otherWayOut: "give the generator's address with `pulumi config set --path clusters.generatorUrl http://HOST:8080`",
+        };
         const generator = generatorWithAdapter(config, this.generatorSite, images,
-            { serviceType: "LoadBalancer", adapterClients: { cidrs: clusters.allowFrom } }, this.generatorSite.childOptions());
+            { serviceType: "LoadBalancer", adapterClients: { cidrs: clusters.allowFrom }, loadBalancer: lb }, this.generatorSite.childOptions());
 
         this.generatorUrl = clusters.generatorUrl
             ? pulumi.output(clusters.generatorUrl)
             : loadBalancerAddress(generator.service).apply((address) => {
                 if (!address) {
-                    throw new Error("clusters: the generator Service got no load-balancer address; " +
-                        "give one with `pulumi config set --path clusters.generatorUrl http://HOST:8080`");
+                    throw new Error("clusters: the generator Service got no load-balancer address (on kind, none comes unless " +
+                        "cloud-provider-kind runs); run cloud-provider-kind, or give the address with " +
+                        "`pulumi config set --path clusters.generatorUrl http://HOST:8080`");
                 }
                 return `http://${address}:${ADAPTER_PORT}`;
             });
 
-        this.echoSite = new ClusterSite("echo-side",
-            { config, target: clusters.echo, renderSubdir: "echo-cluster" }, { parent: this });
-        upstreamEcho(config, this.echoSite, images, this.generatorUrl, this.echoSite.childOptions());
-        this.echo = echoEndpoint(this.echoSite);
+        upstreamEcho(config, echoSite, images, this.generatorUrl, echoSite.childOptions(this));
         this.registerOutputs({ generatorUrl: this.generatorUrl });
     }
 }

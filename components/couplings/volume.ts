@@ -2,30 +2,93 @@
 // writer, echo read-only. Independent rollouts and scaling; the data outlives the pods.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { adoptableAnnotations } from "../site";
 import {
-    DATA_DIR, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, selectorLabels, workloadDeployment,
+    CLAIM_USER_LABEL, DATA_DIR, labelValue, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, recommendedLabels,
+    workloadDeployment,
 } from "../workload";
+import { checkClaimChange, ClaimRecord, claimName, classExpands } from "./claim";
 import { CouplingArgs, imageRef } from "./types";
+import { quantity } from "../config";
 
 export class VolumeCoupling extends pulumi.ComponentResource {
     readonly claim: k8s.core.v1.PersistentVolumeClaim;
+    /** What the stack exports as `claim`, to compare with on the next run. */
+    readonly record: pulumi.Output<ClaimRecord>;
 
     constructor(name: string, args: CouplingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:coupling:Volume", name, {}, opts);
         const { config, site } = args;
         const { storage } = config;
         const child = site.childOptions(this);
+        const next = {
+            name: claimName(config), namespace: config.namespace,
+            accessMode: storage.accessMode, storageClass: storage.storageClass, size: storage.size,
+        };
 
+        // Checked before the claim is registered (its size waits on the verdict), so a
+        // refused change fails the preview and touches nothing of the claim.
+        const previous = args.previousClaim ?? pulumi.output(undefined);
+        const size: pulumi.Output<string> = previous.apply((prev): pulumi.Output<string> => {
+            const grows = prev && prev.name === next.name && quantity(next.size) > quantity(prev.size);
+            if (!grows || !prev.storageClass || config.renderYamlTo !== undefined) {
+                checkClaimChange(prev, next);
+                return pulumi.output(next.size);
+            }
+            return classExpands(prev.storageClass, { parent: this, provider: site.provider }).apply((expandable) => {
+                checkClaimChange(prev, next, expandable);
+                return next.size;
+            });
+        });
+
+        // A fixed name (DESIGN's exception), so a retained claim is found again: coming back
+        // to `volume` creates "the same" claim, which the provider adopts (its
+        // upsertExistingObjects, set on this site's provider with retainOnDelete) instead of
+        // failing with AlreadyExists, and the pods mount the old data.
         this.claim = new k8s.core.v1.PersistentVolumeClaim("data", {
-            metadata: { namespace: site.namespaceName, labels: selectorLabels(config, "data") },
+            metadata: {
+                name: next.name,
+                namespace: site.namespaceName,
+                labels: recommendedLabels(config, "data"),
+                // the same field manager in every lifetime of the claim; when retained, ours win
+                annotations: adoptableAnnotations(config, storage.retainOnDelete),
+            },
             spec: {
                 accessModes: [storage.accessMode],
                 storageClassName: storage.storageClass,
-                resources: { requests: { storage: storage.size } },
+                resources: { requests: { storage: size } },
             },
         }, { ...child, retainOnDelete: storage.retainOnDelete });
+        this.record = pulumi.all([this.claim.metadata, this.claim.spec]).apply(([metadata, spec]) => ({
+            name: metadata.name, namespace: metadata.namespace ?? next.namespace,
+            accessMode: storage.accessMode, storageClass: spec.storageClassName ?? null, size: storage.size,
+        }));
         const claimVolume = (readOnly: boolean) =>
             ({ name: DATA_VOLUME, persistentVolumeClaim: { claimName: this.claim.metadata.name, readOnly } });
+
+        // ReadWriteOnce: the volume attaches to one node, so every pod mounting it must run
+        // there, on every reschedule — not only echo after the generator. All of them carry
+        // the claim label and require a node running a pod with it: the first one scheduled
+        // (after a drain, all are pending) may go anywhere, as it matches its own term, and
+        // the rest follow it; a generator replaced by its Recreate rollout goes back to the
+        // node where echo (and so the volume) still is. ReadWriteMany needs none of this.
+        // The scheduler's rule (kubernetes pkg/scheduler/framework/plugins/interpodaffinity/
+        // filtering.go, satisfyPodAffinity): a node passes if it runs a pod matching the term,
+        // or if no pod anywhere matches it and the incoming pod matches its own terms — so
+        // after a drain, replacements wait until every old claim user is gone (its volume
+        // detached), then the first goes anywhere and the rest follow.
+        const rwo = storage.accessMode === "ReadWriteOnce";
+        const together = rwo ? {
+            extraPodLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) },
+            affinity: {
+                podAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: [{
+                        labelSelector: { matchLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) } },
+                        topologyKey: "kubernetes.io/hostname",
+                    }],
+                },
+            },
+        } : {};
 
         workloadDeployment("generator", {
             config, site,
@@ -35,6 +98,7 @@ export class VolumeCoupling extends pulumi.ComponentResource {
             replicas: 1, // a single writer: two generators would interleave and race on the rename
             servesEcho: false,
             rollout: "recreate",
+            ...together,
         }, child);
 
         workloadDeployment("echo", {
@@ -46,17 +110,13 @@ export class VolumeCoupling extends pulumi.ComponentResource {
             servesEcho: true,
             rollout: "zero-downtime",
             // ReadWriteMany: echo replicas may spread over nodes
-            spreadOverNodes: storage.accessMode === "ReadWriteMany",
-            // A ReadWriteOnce volume attaches to one node: echo must run where generator runs.
-            affinity: storage.accessMode === "ReadWriteOnce" ? {
-                podAffinity: {
-                    requiredDuringSchedulingIgnoredDuringExecution: [{
-                        labelSelector: { matchLabels: selectorLabels(config, "generator") },
-                        topologyKey: "kubernetes.io/hostname",
-                    }],
-                },
-            } : undefined,
+            spreadOverNodes: !rwo,
+            ...together,
         }, child);
+        // With ReadWriteOnce every echo pod is on one node: a budget protects nothing against
+        // that node's loss, and during its drain it would keep echo pods there (evictions
+        // refused) while their replacements and the generator are pinned to them — the
+        // drain could never finish. echoBudgetWanted says no budget then.
         echoDisruptionBudget(config, site, child);
         this.registerOutputs({ claim: this.claim.metadata.name });
     }
