@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { freePort, sleep } from "../test/processes";
+import { freePort, sleep } from "../lib/net";
 import { formatTable } from "./table";
 
 // autocannon ships no type declarations (and there is no @types/autocannon in this

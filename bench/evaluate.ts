@@ -6,7 +6,7 @@
 // Evaluations run one after another (the Pulumi runtime is process-global).
 import { performance } from "perf_hooks";
 import { COUPLINGS } from "../components/config";
-import { evaluate, minimalConfig } from "../test/harness";
+import { evaluate, minimalConfig } from "../lib/evaluate";
 import { formatTable } from "./table";
 
 function option(name: string, fallback: number): number {

@@ -1,31 +1,39 @@
 // Render the Kubernetes manifests a stack would apply, without Pulumi, Docker or a cluster:
-// the real program (deployStack) is evaluated under Pulumi's mocks (test/harness.ts),
-// image digests are deterministic placeholders, auto-names are filled in.
+// the real program (deployStack) is evaluated by the offline evaluator (lib/evaluate.ts,
+// Pulumi's mocks); auto-names are filled in; what only a real run knows (image digests,
+// load-balancer addresses, secrets from ESC or encrypted config) is a placeholder, marked
+// `# PLACEHOLDER: ...` on the line that holds it.
 //
-//   npm run render -- <coupling> [--stack dev|staging|prod|path/to/Pulumi.X.yaml]
-//                     [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
+//   npm run -s render -- <coupling> [--stack dev|staging|prod|path/to/Pulumi.X.yaml]
+//                        [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
 //
-// Prints every object as multi-document YAML (stable order, `# Source: <urn>` and
-// `# Cluster: ...` comments), or with --out writes DIR/<cluster>/<kind>-<name>.yaml.
+// (-s: without it npm prints a banner into the redirected YAML.)
+// Prints every object as multi-document YAML in apply order (`# Source: <urn>` and
+// `# Cluster: ...` comments), or with --out writes DIR/<cluster>/NN-<kind>-<name>.yaml,
+// numbered in apply order (Namespace first), plus DIR/.render-manifest listing them: a
+// later --out into the same DIR removes exactly those files first, and refuses a DIR
+// holding anything else. A pull Secret is written only with --show-secrets (in clear
+// text) and only when its credentials are real; otherwise it is left out, with a comment.
 // Exit codes: 0 rendered, 2 bad arguments or invalid stack config (the ConfigError), 1 other failure.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { COUPLINGS } from "../components/config";
-import { evaluate } from "../test/harness";
-import { KubernetesObject, kubernetesObjectsOf } from "../test/k8s-schema";
-import { readStackFile } from "../test/stacks";
+import { evaluate, Placeholder } from "../lib/evaluate";
+import { KubernetesObject, kubernetesObjectsOf } from "../lib/objects";
+import { readStackFile, standInStackOutputs } from "../lib/stacks";
 
 const repoRoot = path.resolve(__dirname, "..");
 
-const USAGE = `usage: npm run render -- [coupling] [--stack NAME|Pulumi.NAME.yaml] [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
+const USAGE = `usage: npm run -s render -- [coupling] [--stack NAME|Pulumi.NAME.yaml] [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
   coupling        ${COUPLINGS.join(", ")} (default: the stack file's, else the project default)
   --stack         a stack name (reads Pulumi.NAME.yaml in the project) or a path to a stack file
   --set k=v       a config value, as \`pulumi config set\`; a dotted key sets one field of an
                   object value, as \`pulumi config set --path\` (e.g. --set storage.size=5Gi)
   --secret k=v    like --set, stored as a secret (e.g. --secret registryPassword=...)
-  --out DIR       write DIR/<cluster>/<kind>-<name>.yaml instead of printing
-  --show-secrets  print secret values instead of [secret]`;
+  --out DIR       write DIR/<cluster>/NN-<kind>-<name>.yaml (apply order) instead of printing;
+                  DIR must be empty or hold only an earlier render (which is replaced)
+  --show-secrets  include the pull Secret, in clear text (left out otherwise)`;
 
 class UsageError extends Error {}
 
@@ -75,6 +83,7 @@ export interface StackConfig {
     values: Record<string, unknown>;
     secretKeys: string[];
     stackOutputs?: Record<string, Record<string, unknown>>;
+    placeholders: Placeholder[];
 }
 
 /** The config `evaluate` gets: stack file, then the coupling argument, then --set/--secret in order. */
@@ -83,6 +92,7 @@ export function stackConfig(args: RenderArgs): StackConfig {
     const secretKeys = new Set<string>();
     let stack = "render";
     let stackOutputs: StackConfig["stackOutputs"];
+    const placeholders: Placeholder[] = [];
     if (args.stack) {
         // the same reading of a stack file the tests use: `secure:` values and ESC
         // environments become secret stand-ins, since nothing can be decrypted here
@@ -91,6 +101,7 @@ export function stackConfig(args: RenderArgs): StackConfig {
         Object.assign(values, parsed.values);
         parsed.secretKeys.forEach((k) => secretKeys.add(k));
         stackOutputs = parsed.stackOutputs;
+        placeholders.push(...parsed.placeholders);
     }
     if (args.coupling !== undefined) values.coupling = args.coupling;
     for (const { key, value, secret } of args.sets) {
@@ -111,12 +122,19 @@ export function stackConfig(args: RenderArgs): StackConfig {
         node[fieldPath[fieldPath.length - 1]] = value === "true" ? true : value === "false" ? false : value;
         values[top] = root;
     }
-    return { stack, values, secretKeys: [...secretKeys], stackOutputs };
+    // imagesFromStack given with --set: its stack's outputs stand in like a stack file's
+    const source = values.imagesFromStack;
+    if (typeof source === "string" && source !== "" && !stackOutputs?.[source]) {
+        const standIn = standInStackOutputs(source);
+        stackOutputs = { ...stackOutputs, ...standIn.stackOutputs };
+        placeholders.push(...standIn.placeholders);
+    }
+    return { stack, values, secretKeys: [...secretKeys], stackOutputs, placeholders };
 }
 
-/** Apply order, as Helm and kubectl would: what others refer to first. */
-const KIND_ORDER = ["Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment",
-    "PodDisruptionBudget", "NetworkPolicy", "Route"];
+/** Apply order, as Helm and kubectl would: cluster-scoped objects and what others refer to first. */
+const KIND_ORDER = ["Namespace", "StorageClass", "ClusterRole", "ClusterRoleBinding", "ServiceAccount", "Secret", "ConfigMap",
+    "PersistentVolumeClaim", "Service", "Deployment", "PodDisruptionBudget", "NetworkPolicy", "Route"];
 const kindRank = (kind: string) => (KIND_ORDER.indexOf(kind) + KIND_ORDER.length + 1) % (KIND_ORDER.length + 1);
 
 export function sortObjects(objects: KubernetesObject[]): KubernetesObject[] {
@@ -132,12 +150,82 @@ export function sortObjects(objects: KubernetesObject[]): KubernetesObject[] {
 const clusterComment = (c: KubernetesObject["cluster"]) =>
     `# Cluster: ${c.provider} (context ${c.context ?? "(kubeconfig's current)"}${c.kubeconfig ? `, kubeconfig ${c.kubeconfig}` : ""})`;
 
-export function renderDocument(o: KubernetesObject): string {
-    return `# Source: ${o.resource.urn}\n${clusterComment(o.cluster)}\n${YAML.stringify(o.object, { lineWidth: 0 })}`;
+/** The placeholders whose value occurs in a string. */
+const placeholdersIn = (text: string, placeholders: Placeholder[]) => placeholders.filter((p) => text.includes(p.value));
+
+/** One object as YAML, every line holding a placeholder marked `# PLACEHOLDER: what`. */
+export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] = []): string {
+    const doc = new YAML.Document(o.object);
+    const found = new Map<string, Placeholder>();
+    YAML.visit(doc, {
+        Scalar(_key, node) {
+            if (typeof node.value !== "string") return;
+            const hits = placeholdersIn(node.value, placeholders);
+            if (!hits.length) return;
+            hits.forEach((h) => found.set(h.value, h));
+            node.comment = ` PLACEHOLDER: ${[...new Set(hits.map((h) => h.what))].join("; ")}`;
+        },
+    });
+    const header = [`# Source: ${o.resource.urn}`, clusterComment(o.cluster)];
+    if (found.size) header.push(`# Placeholders (marked below; replace or create before applying): ${[...new Set([...found.values()].map((p) => p.what.split(" (")[0]))].join(", ")}`);
+    return `${header.join("\n")}\n${doc.toString({ lineWidth: 0 })}`;
 }
 
-const fileName = (o: KubernetesObject) =>
-    `${String(o.object.kind).toLowerCase()}-${o.object.metadata?.name ?? o.resource.name}.yaml`.replace(/[^A-Za-z0-9._-]/g, "_");
+/** Why an object is left out of the render (undefined: it is rendered). */
+function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[], server = "REGISTRY"): string | undefined {
+    if (o.object.kind !== "Secret") return undefined;
+    const name = `Secret ${o.object.metadata?.namespace}/${o.object.metadata?.name}`;
+    const create = `kubectl -n ${o.object.metadata?.namespace} create secret docker-registry ${o.object.metadata?.name} ` +
+        `--docker-server=${server} --docker-username=USER --docker-password=PASSWORD`;
+    if (!showSecrets) return `${name} left out: it holds registry credentials. Render with --show-secrets to include it (in clear text), or create it: ${create}`;
+    const standIns = placeholdersIn(JSON.stringify(o.object), placeholders);
+    if (standIns.length) {
+        return `${name} left out: its credentials are stand-ins (${standIns.map((p) => p.what).join("; ")}), which render cannot read. Create it: ${create}`;
+    }
+    return undefined;
+}
+
+const fileName = (o: KubernetesObject, index: number) =>
+    `${String(index).padStart(2, "0")}-${String(o.object.kind).toLowerCase()}-${o.object.metadata?.name ?? o.resource.name}.yaml`.replace(/[^A-Za-z0-9._-]/g, "_");
+
+export const MANIFEST = ".render-manifest";
+
+/**
+ * Make `dir` ready for a new render: create it, or remove the files an earlier render
+ * wrote there (listed in its manifest). Refuses a directory holding anything else.
+ */
+export function prepareOutDir(dir: string): void {
+    if (!fs.existsSync(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        return;
+    }
+    if (!fs.statSync(dir).isDirectory()) throw new UsageError(`--out ${dir}: not a directory`);
+    const manifestFile = path.join(dir, MANIFEST);
+    const listed: string[] = fs.existsSync(manifestFile)
+        ? fs.readFileSync(manifestFile, "utf8").split("\n").filter((l) => l && !l.startsWith("#"))
+        : [];
+    const present: string[] = [];
+    const walk = (rel: string) => {
+        for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+            const r = path.join(rel, entry.name);
+            if (entry.isDirectory()) walk(r);
+            else present.push(r);
+        }
+    };
+    walk("");
+    const foreign = present.filter((f) => f !== MANIFEST && !listed.includes(f));
+    if (foreign.length) {
+        throw new UsageError(`--out ${dir}: the directory holds files an earlier render did not write (${foreign.slice(0, 5).join(", ")}` +
+            `${foreign.length > 5 ? ", ..." : ""}); give an empty or new directory`);
+    }
+    for (const f of listed) fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(manifestFile, { force: true });
+    // remove the cluster subdirectories the earlier render made, when now empty
+    for (const sub of new Set(listed.map((f) => f.split(path.sep)[0]).filter((d) => d && !d.endsWith(".yaml")))) {
+        const p = path.join(dir, sub);
+        if (fs.existsSync(p) && fs.statSync(p).isDirectory() && fs.readdirSync(p).length === 0) fs.rmdirSync(p);
+    }
+}
 
 async function main(argv: string[]): Promise<number> {
     let args: RenderArgs;
@@ -154,7 +242,9 @@ async function main(argv: string[]): Promise<number> {
 
     let evaluation;
     try {
-        evaluation = await evaluate(config.values, { stack: config.stack, secretKeys: config.secretKeys, stackOutputs: config.stackOutputs });
+        evaluation = await evaluate(config.values, {
+            stack: config.stack, secretKeys: config.secretKeys, stackOutputs: config.stackOutputs, placeholders: config.placeholders,
+        });
     } catch (err) {
         if ((err as Error)?.name === "ConfigError") {
             process.stderr.write(`render: ${(err as Error).message}\n`);
@@ -163,20 +253,55 @@ async function main(argv: string[]): Promise<number> {
         throw err;
     }
 
-    const objects = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
-    if (args.out) {
-        const written: string[] = [];
-        for (const o of objects) {
-            const file = path.join(args.out, o.cluster.provider, fileName(o));
-            fs.mkdirSync(path.dirname(file), { recursive: true });
-            fs.writeFileSync(file, renderDocument(o));
-            written.push(file);
+    const placeholders = [...evaluation.placeholders];
+    const all = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
+    const notes: string[] = [];
+    const objects = all.filter((o) => {
+        const why = leftOut(o, args.showSecrets, evaluation.placeholders, evaluation.config.registryAuth?.server);
+        if (why) {
+            notes.push(why);
+            // references to it (imagePullSecrets) are marked too
+            placeholders.push({ value: String(o.object.metadata?.name), what: "pull Secret (left out of this render: create it, see the NOTE at the top)" });
         }
-        process.stdout.write(written.map((f) => `${f}\n`).join(""));
+        return !why;
+    });
+    const clusters = [...new Set(objects.map((o) => o.cluster.provider))];
+    const noteLines = (extra: string[] = []) => [...notes, ...extra].map((n) => `# NOTE: ${n}\n`).join("");
+    if (args.out) {
+        try {
+            prepareOutDir(args.out);
+        } catch (err) {
+            if (!(err instanceof UsageError)) throw err;
+            process.stderr.write(`render: ${err.message}\n`);
+            return 2;
+        }
+        const written: string[] = [];
+        for (const cluster of clusters) {
+            const mine = objects.filter((o) => o.cluster.provider === cluster);
+            mine.forEach((o, i) => {
+                const rel = path.join(cluster, fileName(o, i + 1));
+                const file = path.join(args.out!, rel);
+                fs.mkdirSync(path.dirname(file), { recursive: true });
+                // what was left out for this cluster is said at the top of its first file
+                const clusterNotes = i > 0 ? [] : notes.filter((n) => mine.some((m) => n.includes(` ${m.object.metadata?.namespace}/`)));
+                fs.writeFileSync(file, clusterNotes.map((n) => `# NOTE: ${n}\n`).join("") + renderDocument(o, placeholders));
+                written.push(rel);
+            });
+        }
+        fs.writeFileSync(path.join(args.out, MANIFEST),
+            `# files written by scripts/render.ts; the next render into this directory removes them first\n${written.map((f) => `${f}\n`).join("")}`);
+        process.stdout.write(written.map((f) => `${path.join(args.out!, f)}\n`).join(""));
     } else {
-        process.stdout.write(objects.map((o) => `---\n${renderDocument(o)}`).join(""));
+        const extra = clusters.length > 1
+            ? [`objects for ${clusters.length} clusters (${clusters.join(", ")}): apply each cluster's part to its own cluster; --out DIR writes one directory per cluster`]
+            : [];
+        process.stdout.write(noteLines(extra) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
     }
+    const marked = new Set(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))).map((p) => p.what.split(" (")[0]));
     const summary = [`render: ${objects.length} objects, coupling ${evaluation.config.coupling}, stack ${config.stack}`,
+        ...(marked.size ? [`  placeholders, marked "# PLACEHOLDER" (replace before applying): ${[...marked].join(", ")}`] : []),
+        ...notes.map((n) => `  ${n}`),
+        ...(clusters.length > 1 && !args.out ? ["  two clusters: use --out DIR for one directory per cluster"] : []),
         ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => `  ${k}: ${v}`)];
     process.stderr.write(`${summary.join("\n")}\n`);
     return 0;

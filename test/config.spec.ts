@@ -25,13 +25,13 @@ async function rejects(values: Record<string, unknown>, key: string, value: stri
 describe("config: every invalid value fails before anything is created", () => {
     const cases: [string, Record<string, unknown>, string, string, RegExp, Parameters<typeof evaluate>[1]?][] = [
         ["unknown coupling", { coupling: "sidecar" }, "coupling", "sidecar", /container, pod, volume, service, clusters/],
-        ["negative interval", { generatorIntervalSeconds: "-1" }, "generatorIntervalSeconds", "-1", /a number > 0/],
-        ["zero interval", { generatorIntervalSeconds: "0" }, "generatorIntervalSeconds", "\"0\"", /a number > 0/],
-        ["non-numeric interval", { generatorIntervalSeconds: "soon" }, "generatorIntervalSeconds", "soon", /a number > 0/],
-        ["fractional maxLines", { maxLines: "1.5" }, "maxLines", "1.5", /an integer >= 1/],
-        ["zero maxLines", { maxLines: "0" }, "maxLines", "\"0\"", /an integer >= 1/],
-        ["zero echoReplicas", { coupling: "volume", echoReplicas: "0" }, "echoReplicas", "\"0\"", /an integer >= 1/],
-        ["echoReplicas where echo is not its own workload", { coupling: "pod", echoReplicas: "2" }, "echoReplicas", "\"2\"", /unset \(or 1\) for coupling pod/],
+        ["negative interval", { generatorIntervalSeconds: "-1" }, "generatorIntervalSeconds", "-1", /plain decimal number of seconds/],
+        ["zero interval", { generatorIntervalSeconds: "0" }, "generatorIntervalSeconds", "\"0\"", /plain decimal number of seconds/],
+        ["non-numeric interval", { generatorIntervalSeconds: "soon" }, "generatorIntervalSeconds", "soon", /plain decimal number of seconds/],
+        ["fractional maxLines", { maxLines: "1.5" }, "maxLines", "1.5", /a whole number from 1/],
+        ["zero maxLines", { maxLines: "0" }, "maxLines", "\"0\"", /a whole number from 1/],
+        ["zero echoReplicas", { coupling: "volume", echoReplicas: "0" }, "echoReplicas", "\"0\"", /a whole number from 1/],
+        ["echoReplicas where echo is not its own workload", { coupling: "pod", echoReplicas: "2" }, "echoReplicas", "\"2\"", /unset for coupling pod/],
         ["echoReplicas with container", { coupling: "container", echoReplicas: "3" }, "echoReplicas", "\"3\"", /volume, service, clusters/],
         ["bad service type", { serviceType: "Ingress" }, "serviceType", "Ingress", /ClusterIP, NodePort, LoadBalancer/],
         ["bad access mode", { coupling: "volume", storage: { accessMode: "ReadOnlyMany" } }, "storage.accessMode", "ReadOnlyMany", /ReadWriteOnce, ReadWriteMany/],
@@ -46,41 +46,55 @@ describe("config: every invalid value fails before anything is created", () => {
         ["generatorUrl with a path", { coupling: "clusters", clusters: { ...TWO_CLUSTERS, generatorUrl: "http://x:8080/data" } },
             "clusters.generatorUrl", "http://x:8080/data", /base URL/],
         ["a bad CIDR in clusters.allowFrom", { coupling: "clusters", clusters: { ...TWO_CLUSTERS, allowFrom: ["10.0.0.0/33"] } },
-            "clusters.allowFrom", "10.0.0.0/33", /a non-empty list of CIDRs/],
+            "clusters.allowFrom[0]", "10.0.0.0/33", /a non-empty list of CIDRs/],
         ["an empty clusters.allowFrom", { coupling: "clusters", clusters: { ...TWO_CLUSTERS, allowFrom: [] } },
             "clusters.allowFrom", "[]", /a non-empty list of CIDRs/],
         ["tag-only prebuilt image", { images: { generator: "reg/gen:1.0", echo: `reg/echo@sha256:${DIGEST}` } },
             "images.generator", "reg/gen:1.0", /digest-pinned/],
         ["prebuilt images missing one the coupling runs", { coupling: "container", images: { generator: `reg/gen@sha256:${DIGEST}` } },
-            "images", "generator", /missing: app/],
+            "images", "generator", /lacks app/],
         ["unknown platform", { platform: "linux/s390x" }, "platform", "linux/s390x", /linux\/amd64, linux\/arm64/],
         ["unsupported host without platform", {}, "platform", "s390x", /explicit platform/, { hostArch: "s390x" }],
         ["bad registry", { imageRegistry: "Registry With Spaces" }, "imageRegistry", "Registry With Spaces", /registry host/],
         ["bad pull registry", { pullRegistry: "Not A Registry" }, "pullRegistry", "Not A Registry", /registry host/],
-        ["bad namespace", { namespace: "Bad_Namespace" }, "namespace", "Bad_Namespace", /DNS label/],
-        ["username without password", { registryUsername: "ci" }, "registryUsername/registryPassword", "registryUsername", /set both or neither/],
-        ["plain-text password", { registryUsername: "ci", registryPassword: "hunter2" }, "registryPassword", "(hidden)", /--secret/],
-        ["misspelled key", { couplng: "pod" }, "couplng", "pod", /a known key/],
+        ["bad namespace", { namespace: "Bad_Namespace" }, "namespace", "Bad_Namespace", /DNS-1123 label/],
+        ["username without password", { registryUsername: "ci" }, "registryUsername/registryPassword", "registryUsername", /expected both or neither/],
+        ["plain-text password", { registryUsername: "ci", registryPassword: "hunter2" }, "registryPassword", "(secret, not shown)", /--secret/],
+        ["misspelled key", { couplng: "pod" }, "couplng", "pod", /did you mean coupling\?/],
         ["bad resource quantity", { resources: { echo: { limits: { memory: "lots" } } } }, "resources.echo.limits.memory", "lots", /quantity/],
-        ["request above its limit", { resources: { generator: { requests: { memory: "64Mi" } } } }, "resources.generator.requests.memory", "64Mi", /at most the limit \(32Mi\)/],
+        ["request above its limit", { resources: { generator: { requests: { memory: "64Mi" } } } }, "resources.generator.requests.memory", "64Mi", /at most the limit \(32Mi, the default\)/],
         ["CPU request above a limit in millicores", { resources: { echo: { requests: { cpu: "1" }, limits: { cpu: "500m" } } } }, "resources.echo.requests.cpu", "\"1\"", /at most the limit \(500m\)/],
         ["unknown container in resources", { resources: { sidecar: {} } }, "resources.sidecar", "{}", /generator, echo, adapter, app/],
         ["openshift not a boolean", { openshift: "yes" }, "openshift", "yes", /true or false/],
         ["images as a string", { images: "reg/gen" }, "images", "reg/gen", /an object/],
         ["both images and imagesFromStack", { images: { app: `r/a@sha256:${DIGEST}` }, imagesFromStack: "org/app-coupling/build", coupling: "container" },
-            "imagesFromStack", "org/app-coupling/build", /choose one/],
+            "imagesFromStack", "org/app-coupling/build", /not both/],
     ];
     for (const [title, values, key, value, allowed, opts] of cases) {
         it(`rejects ${title}`, () => rejects(values, key, value, allowed, opts));
     }
 
+    it("records what a valid config registers (so the 'nothing registered' checks above mean something)", async () => {
+        await evaluate({ coupling: "pod" });
+        assert.ok(lastRegistered.length > 0);
+    });
+
     it("reports every problem at once, one line each", async () => {
         await assert.rejects(evaluate({ coupling: "volume", maxLines: "-5", serviceType: "Nope", storage: { accessMode: "RWO" } }),
             (err: ConfigError) => {
                 assert.deepEqual(err.problems.map((p) => p.split(":")[0]), ["maxLines", "serviceType", "storage.accessMode"]);
-                assert.match(err.message, /^invalid stack configuration:\n {2}- /);
+                assert.match(err.message, /^invalid stack configuration \(nothing was created\):\n {2}- /);
                 return true;
             });
+    });
+
+    it("throws a pulumi.RunError from loadConfig, so the CLI shows the message without a stack trace", async () => {
+        await assert.rejects(evaluate({ coupling: "nope", namespace: "kube-system" }), (err: unknown) => {
+            assert.ok(pulumi.RunError.isInstance(err), `not a RunError: ${err}`);
+            assert.deepEqual((err as ConfigError).problems.map((p) => p.split(":")[0]), ["coupling", "namespace"]);
+            return true;
+        });
+        assert.deepEqual(lastRegistered, []);
     });
 
     it("never shows the password in an error", async () => {
@@ -134,6 +148,16 @@ describe("config: defaults and accepted values", () => {
         assert.equal(config.generatorIntervalSeconds, 0.5);
         assert.equal(config.echoReplicas, 3);
         assert.deepEqual(config.storage, { size: "5Gi", storageClass: "fast-ssd", accessMode: "ReadWriteMany", retainOnDelete: true });
+    });
+
+    it("passes the interval to the generator container as the plain decimal written", async () => {
+        for (const [given, env] of [["0.5", "0.5"], ["3600.000", "3600"], ["0.1", "0.1"], ["007", "7"], ["2.50", "2.5"]]) {
+            const e = await evaluate({ coupling: "pod", generatorIntervalSeconds: given });
+            const gen = e.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs.spec.template.spec.containers
+                .find((c: { name: string }) => c.name === "generator");
+            const value = gen.env.find((v: { name: string }) => v.name === "INTERVAL_SECONDS").value;
+            assert.equal(value, env, `${given}: INTERVAL_SECONDS=${value}`);
+        }
     });
 
     it("defaults the platform to the deploying machine's architecture; an explicit one wins", async () => {

@@ -242,7 +242,7 @@ describe("coupling: pod", () => {
         const withContext = await evaluate({ coupling: "pod", context: "kind-dev" });
         assert.equal(one(withContext, K8S_PROVIDER, "app").inputs.context, "kind-dev");
         assert.match(withContext.outputs.portForward as string, /^kubectl --context kind-dev /);
-        const rendered = await evaluate({ coupling: "pod", renderYamlTo: "out/manifests" });
+        const rendered = await evaluate({ coupling: "pod", renderYamlTo: "out/manifests", images: { generator: `r/g@sha256:${"a".repeat(64)}`, echo: `r/e@sha256:${"a".repeat(64)}` } });
         assert.equal(one(rendered, K8S_PROVIDER, "app").inputs.renderYamlToDirectory, "out/manifests");
     });
 });
@@ -438,7 +438,7 @@ describe("coupling: clusters", () => {
     });
 
     it("uses clusters.generatorUrl when given, and renders each cluster to its own directory", async () => {
-        const r = await evaluate({ coupling: "clusters", renderYamlTo: "out", clusters: { ...CLUSTERS, generatorUrl: "http://gen.example.com:8080/" } });
+        const r = await evaluate({ coupling: "clusters", renderYamlTo: "out", images: { generator: `r/g@sha256:${"a".repeat(64)}`, echo: `r/e@sha256:${"a".repeat(64)}` }, clusters: { ...CLUSTERS, generatorUrl: "http://gen.example.com:8080/" } });
         assert.equal(envOf(container(one(r, DEPLOYMENT, "echo"), "echo")).UPSTREAM_URL, "http://gen.example.com:8080");
         assert.equal(one(r, K8S_PROVIDER, "generator-side").inputs.renderYamlToDirectory, "out/generator-cluster");
         assert.equal(one(r, K8S_PROVIDER, "app").inputs.renderYamlToDirectory, "out/echo-cluster");

@@ -5,7 +5,6 @@
 // kubernetes-models 5 is ESM-only (its exports have only an "import" condition, so
 // require() cannot load it): `loadKubernetesSchemas()` imports it once, before use.
 import Ajv, { ErrorObject } from "ajv";
-import { Evaluation, Registered, kubernetesObjects, reveal } from "./harness";
 
 /** A kubernetes-models kind class (e.g. `Deployment` of kubernetes-models/apps/v1). */
 type ModelClass = (new (data: Record<string, unknown>) => { validate(): void }) & { apiVersion: string; kind: string };
@@ -145,28 +144,5 @@ export function validateKubernetesObject(obj: unknown): string[] {
     }
 }
 
-// ---- the objects of an evaluation ----
-
-export interface KubernetesObject {
-    resource: Registered;
-    /** The object as the API server would get it (auto-name filled in, secrets unwrapped). */
-    object: Record<string, any>;
-    /** The Kubernetes provider (= cluster) it goes to. */
-    cluster: { provider: string; context?: string; kubeconfig?: string };
-}
-
-export function kubernetesObjectsOf(e: Evaluation, secrets: "reveal" | "redact" = "reveal"): KubernetesObject[] {
-    const providers = new Map(e.resources.filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => [r.urn, r]));
-    return kubernetesObjects(e).map(({ resource, object }) => {
-        const provider = resource.providerUrn ? providers.get(resource.providerUrn) : undefined;
-        return {
-            resource,
-            object: reveal(object, secrets) as Record<string, any>,
-            cluster: {
-                provider: provider?.name ?? "default",
-                context: provider?.inputs.context || undefined,
-                kubeconfig: provider?.inputs.kubeconfig || undefined,
-            },
-        };
-    });
-}
+// ---- the objects of an evaluation: lib/objects.ts (shared with the render tool) ----
+export { KubernetesObject, kubernetesObjectsOf } from "../lib/objects";

@@ -73,6 +73,9 @@ describe("scripts/render.ts", function () {
             credentials: ["pod", "--set", "registryUsername=ci", "--secret", "registryPassword=s3cret"],
             credentialsShown: ["pod", "--set", "registryUsername=ci", "--secret", "registryPassword=s3cret", "--show-secrets"],
             badOption: ["pod", "--outt", "x"],
+            fromStackSet: ["pod", "--set", "imagesFromStack=acme/app-coupling/staging"],
+            prodShown: ["--stack", "prod", "--show-secrets"],
+            prebuilt: ["pod", "--set", `images.generator=r.example.com/g@sha256:${"a".repeat(64)}`, "--set", `images.echo=r.example.com/e@sha256:${"b".repeat(64)}`],
         };
         // each process loads the Pulumi SDKs (~3 s of CPU): a few at a time, not all at once
         const queue = Object.entries(jobs);
@@ -157,30 +160,73 @@ describe("scripts/render.ts", function () {
     it("exits 2 with the ConfigError message for a bad coupling, printing no YAML", () => {
         const run = runs.bogus;
         assert.equal(run.status, 2, run.stderr);
-        assert.match(run.stderr, /invalid stack configuration:\n\s+- coupling: "bogus" is not allowed; expected one of container, pod, volume, service, clusters/);
+        assert.match(run.stderr, /invalid stack configuration \(nothing was created\):\n\s+- coupling: "bogus" is not allowed; expected one of container, pod, volume, service, clusters/);
         assert.equal(run.stdout, "");
     });
 
     it("exits 2 with usage for an unknown option", () => {
         assert.equal(runs.badOption.status, 2);
-        assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run render/);
+        assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run -s render/);
     });
 
-    it("--out writes one file per object under the cluster's directory, the same YAML as printed (by another process)", () => {
+    it("--out writes one file per object under the cluster's directory, named in apply order, the same YAML as printed (by another process)", () => {
         assert.equal(runs.clustersOut.status, 0, runs.clustersOut.stderr);
         const printed = ok(runs.clusters);
         const files = ["generator-side", "app"].flatMap((c) =>
-            fs.readdirSync(path.join(outDir, c)).map((f) => path.join(outDir, c, f)));
+            fs.readdirSync(path.join(outDir, c)).sort().map((f) => path.join(outDir, c, f)));
         assert.equal(files.length, printed.length);
         assert.deepEqual(runs.clustersOut.stdout.trim().split("\n").sort(), [...files].sort());
+        for (const cluster of ["generator-side", "app"]) {
+            const names = fs.readdirSync(path.join(outDir, cluster)).sort();
+            assert.match(names[0], /^01-namespace-/, `${cluster}: ${names.join(", ")}`);
+            const order = names.map((n) => parseDocs(fs.readFileSync(path.join(outDir, cluster, n), "utf8"))[0].object.kind);
+            assert.deepEqual(order, printed.filter((p) => p.cluster.startsWith(cluster)).map((p) => p.object.kind), "file order is apply order");
+        }
         for (const file of files) {
             const [doc] = parseDocs(fs.readFileSync(file, "utf8"));
             const twin = printed.find((p) => p.source === doc.source);
             assert.ok(twin, `${file}: no printed document with source ${doc.source}`);
             assert.deepEqual(doc.object, twin.object);
-            assert.equal(path.basename(file), `${doc.object.kind.toLowerCase()}-${doc.object.metadata.name}.yaml`);
+            assert.match(path.basename(file), new RegExp(`^[0-9]{2}-${doc.object.kind.toLowerCase()}-${doc.object.metadata.name}\\.yaml$`));
             assert.equal(path.basename(path.dirname(file)), doc.cluster.split(" ")[0]);
         }
+        const manifest = fs.readFileSync(path.join(outDir, ".render-manifest"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+        assert.deepEqual(manifest.map((f) => path.join(outDir, f)).sort(), [...files].sort());
+    });
+
+    it("--out into an earlier render's directory replaces it (no stale files); a directory with other files is refused", async () => {
+        const dir = path.join(tmp, "again");
+        const first = await render("clusters", ...CLUSTERS, "--set", "clusters.generatorUrl=http://gen.example.com:8080", "--out", dir);
+        assert.equal(first.status, 0, first.stderr);
+        const second = await render("pod", "--out", dir);
+        assert.equal(second.status, 0, second.stderr);
+        assert.deepEqual(fs.readdirSync(dir).sort(), [".render-manifest", "app"]);
+        assert.deepEqual(fs.readdirSync(path.join(dir, "app")).map((f) => f.replace(/-[0-9a-f]{8}\.yaml$/, "")).sort(),
+            ["01-namespace-app-coupling-render.yaml", "02-serviceaccount-app-workload", "03-service-echo", "04-deployment-pod"]);
+        fs.writeFileSync(path.join(dir, "app", "mine.yaml"), "kind: Mine\n");
+        const refused = await render("pod", "--out", dir);
+        assert.equal(refused.status, 2);
+        assert.match(refused.stderr, /files an earlier render did not write \(app\/mine\.yaml\)/);
+        assert.ok(fs.existsSync(path.join(dir, "app", "mine.yaml")), "refused, yet removed the user's file");
+    });
+
+    it("marks every placeholder: image digests and the load-balancer address", () => {
+        const docs = ok(runs.clusters);
+        const echo = named(docs, "Deployment", "echo")[0];
+        assert.match(runs.clusters.stdout, /image: localhost:5001\/app-coupling-echo@sha256:[0-9a-f]{64} # PLACEHOLDER: image digest/);
+        assert.match(runs.clusters.stdout, /value: http:\/\/203\.0\.113\.10:8080 # PLACEHOLDER: load-balancer address/);
+        assert.match(runs.clusters.stdout, /^# NOTE: objects for 2 clusters/);
+        assert.equal(echo.object.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === "UPSTREAM_URL").value, "http://203.0.113.10:8080");
+        // prebuilt images are real references: nothing to mark
+        assert.ok(!runs.prebuilt.stdout.includes("PLACEHOLDER"), runs.prebuilt.stdout);
+        assert.match(runs.prebuilt.stdout, /image: r\.example\.com\/g@sha256:a{64}\n/);
+    });
+
+    it("--set imagesFromStack works like any key: the stack's images stand in, marked as placeholders", () => {
+        const docs = ok(runs.fromStackSet);
+        const [pod] = named(docs, "Deployment", "pod");
+        assert.match(pod.object.spec.template.spec.containers[0].image, /^registry\.example\.test\/app-coupling-generator@sha256:/);
+        assert.match(runs.fromStackSet.stdout, /# PLACEHOLDER: image reference from stack acme\/app-coupling\/staging's images output/);
     });
 
     it("--stack dev uses the dev stack's coupling, context and namespace", () => {
@@ -202,11 +248,19 @@ describe("scripts/render.ts", function () {
         assert.match(runs.prodAsPod.stderr, /echoReplicas: "3" is not allowed/);
     });
 
-    it("redacts secrets unless --show-secrets", () => {
-        const [secret] = ok(runs.credentials).filter((d) => d.object.kind === "Secret");
-        assert.deepEqual(secret.object.stringData, { ".dockerconfigjson": "[secret]" });
+    it("leaves the pull Secret out unless --show-secrets (then it is valid), saying so in a comment", () => {
+        const docs = ok(runs.credentials);
+        assert.deepEqual(docs.filter((d) => d.object.kind === "Secret"), []);
+        assert.match(runs.credentials.stdout, /^# NOTE: Secret app-coupling-render\/\S*registry-pull\S* left out: it holds registry credentials\. Render with --show-secrets/);
         assert.ok(!runs.credentials.stdout.includes("s3cret"));
+        assert.match(runs.credentials.stdout, /- name: \S*registry-pull\S* # PLACEHOLDER: pull Secret \(left out of this render/);
         const [shown] = ok(runs.credentialsShown).filter((d) => d.object.kind === "Secret");
         assert.equal(JSON.parse(shown.object.stringData[".dockerconfigjson"]).auths["localhost:5001"].password, "s3cret");
+        assert.deepEqual(validateKubernetesObject(shown.object), []);
+        // prod's credentials come from ESC: stand-ins render cannot read, so never rendered as if real
+        const prod = ok(runs.prodShown);
+        assert.deepEqual(prod.filter((d) => d.object.kind === "Secret"), []);
+        assert.match(runs.prodShown.stdout, /# NOTE: Secret .* left out: its credentials are stand-ins/);
+        assert.ok(!runs.prodShown.stdout.includes("esc-provided-token"));
     });
 });

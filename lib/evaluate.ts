@@ -1,0 +1,204 @@
+// The offline evaluator: the real program (deployStack) evaluated under
+// pulumi.runtime.setMocks, Pulumi's own unit-test path, with what a provider would fill
+// in (auto-names, image digests, load-balancer addresses) made up and recorded as
+// placeholders. Tools (render, docs, bench) and tests both use it: tools -> lib <- tests.
+// Each call is a fresh evaluation, so one process can evaluate every coupling and config.
+/* eslint-disable @typescript-eslint/no-explicit-any -- resources are untyped property bags */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig, loadConfig } from "../components/config";
+import { deployStack, StackOutputs } from "../components/program";
+
+export const PROJECT = "app-coupling";
+
+/** Two distinct kube contexts: the least `clusters` needs. */
+export const TWO_CLUSTERS = { generator: { context: "kind-a" }, echo: { context: "kind-b" } };
+
+/** The smallest valid config for a coupling (only `clusters` needs more than its name). */
+export function minimalConfig(coupling: string): Record<string, unknown> {
+    return { coupling, ...(coupling === "clusters" ? { clusters: TWO_CLUSTERS } : {}) };
+}
+
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    /** URN of the explicit provider the resource was registered with, if any. */
+    providerUrn?: string;
+    /** URN of the parent resource. */
+    parentUrn?: string;
+    /** Resource options the engine would get. */
+    retainOnDelete: boolean;
+    inputs: Record<string, any>;
+    /** What the mock returned as the resource's state (inputs plus provider-filled fields). */
+    state: Record<string, any>;
+}
+
+/** A made-up value standing in for one only a real provider, cluster or secret store has. */
+export interface Placeholder {
+    value: string;
+    what: string;
+}
+
+export interface Evaluation {
+    config: AppConfig;
+    /** Values in the resources that are stand-ins (digests, addresses, secrets render cannot read). */
+    placeholders: Placeholder[];
+    resources: Registered[];
+    outputs: Record<string, unknown>;
+    /** Whether each output is a Pulumi secret. */
+    secretOutputs: Record<string, boolean>;
+}
+
+export interface EvaluateOptions {
+    stack?: string;
+    /** Keys (without the project prefix) the stack stores encrypted. */
+    secretKeys?: string[];
+    hostArch?: string;
+    imagesDir?: string;
+    /** Stack name -> outputs, for `imagesFromStack`. */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+    /** Stand-ins the caller put in the config or stack outputs, reported with the mock's own. */
+    placeholders?: Placeholder[];
+}
+
+/** The address the mock gives every LoadBalancer Service (TEST-NET-3, never routable). */
+export const MOCK_LB_ADDRESS = "203.0.113.10";
+
+const short = (s: string) => crypto.createHash("sha256").update(s).digest("hex").slice(0, 8);
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v ?? null));
+
+/** What a provider would fill in: auto-names, digests, load-balancer addresses. */
+function mockState(type: string, name: string, inputs: Record<string, any>, opts: EvaluateOptions, placeholders: Placeholder[]): Record<string, any> {
+    const state = clone(inputs) ?? {};
+    if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm")) {
+        state.metadata = { ...(state.metadata ?? {}) };
+        // Pulumi auto-naming: logical name plus a random suffix (deterministic here)
+        state.metadata.name ??= `${name}-${short(type + name)}`;
+        if (type === "kubernetes:core/v1:Service") {
+            state.spec.clusterIP = "10.96.0.10";
+            if (state.spec.type === "LoadBalancer") {
+                state.status = { loadBalancer: { ingress: [{ ip: MOCK_LB_ADDRESS }] } };
+                placeholders.push({ value: MOCK_LB_ADDRESS, what: "load-balancer address (a real one is known only once the cloud assigns it; set clusters.generatorUrl)" });
+            }
+            if (state.spec.type === "NodePort") state.spec.ports = state.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 }));
+        }
+        if (type === "kubernetes:route.openshift.io/v1:Route") {
+            state.spec.host = `${state.metadata.name}.apps.example.test`;
+            placeholders.push({ value: state.spec.host, what: "route host (OpenShift assigns it)" });
+        }
+    }
+    if (type === "docker:index/image:Image") {
+        const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
+        state.repoDigest = `${repository}@sha256:${crypto.createHash("sha256").update(inputs.imageName).digest("hex")}`;
+        placeholders.push({ value: state.repoDigest, what: "image digest (known only after a real build and push; or set images / imagesFromStack)" });
+    }
+    if (type === "pulumi:pulumi:StackReference") {
+        state.outputs = opts.stackOutputs?.[inputs.name] ?? {};
+        state.secretOutputNames = [];
+    }
+    return state;
+}
+
+function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value: T | undefined; secret: boolean }> {
+    if (output === undefined) return Promise.resolve({ value: undefined, secret: false });
+    const o = pulumi.output(output);
+    return Promise.all([
+        new Promise<T>((r) => o.apply((v) => { r(v as T); return v; })),
+        pulumi.isSecret(o),
+    ]).then(([value, secret]) => ({ value, secret }));
+}
+
+/**
+ * Evaluate the program with `values` as the stack's config (keys without the project
+ * prefix; objects are passed as JSON like Pulumi does). Throws what the program throws.
+ */
+/** Resources registered by the latest evaluation, even one that threw. */
+export let lastRegistered: { type: string; name: string }[] = [];
+
+export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
+    const recorded: Omit<Registered, "urn" | "providerUrn">[] = [];
+    const placeholders: Placeholder[] = [...(opts.placeholders ?? [])];
+    lastRegistered = recorded;
+    // the RPC request carries what newResource is not given (parent, options)
+    let request: { getParent(): string; getRetainondelete(): boolean } | undefined;
+    const providerRefs: (string | undefined)[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            const seq = recorded.length;
+            const state = mockState(args.type, args.name, args.inputs, opts, placeholders);
+            recorded.push({
+                type: args.type, name: args.name, inputs: clone(args.inputs), state,
+                parentUrn: request?.getParent() || undefined, retainOnDelete: request?.getRetainondelete() ?? false,
+            });
+            providerRefs.push(args.provider || undefined);
+            // the sequence number lets us find the URN the mock monitor computed
+            return { id: `${args.name}-id`, state: { ...state, __seq: seq } };
+        },
+        call: (args) => args.inputs,
+    }, PROJECT, opts.stack ?? "test", false);
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: typeof request, cb: unknown): Promise<void>;
+        resources: Map<string, { urn: string; state: { __seq?: number } }>;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    // newResource runs synchronously inside registerResource, before its first await
+    monitor.registerResource = (req, cb) => { request = req; return register(req, cb); };
+
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) {
+        if (value === undefined) continue;
+        config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(config, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
+
+    const appConfig = loadConfig({ hostArch: opts.hostArch ?? "x64" });
+    const stack: StackOutputs = deployStack(appConfig, { imagesDir: opts.imagesDir });
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: Record<string, boolean> = {};
+    for (const [key, output] of Object.entries(stack)) {
+        const { value, secret } = await resolve(output as pulumi.Input<unknown>);
+        if (value !== undefined) outputs[key] = value;
+        secretOutputs[key] = secret;
+    }
+    await pulumi.runtime.disconnect();
+
+    const urns: string[] = [];
+    for (const { urn, state } of monitor.resources.values()) {
+        if (typeof state?.__seq === "number") urns[state.__seq] = urn;
+    }
+    const resources = recorded.map((r, i) => ({
+        ...r,
+        urn: urns[i],
+        providerUrn: providerRefs[i]?.replace(/::[^:]*$/, ""),
+    }));
+    return { config: appConfig, placeholders, resources, outputs, secretOutputs };
+}
+
+/** Every Kubernetes object the evaluation would apply, as the API server would get it. */
+export function kubernetesObjects(e: Evaluation): { resource: Registered; object: Record<string, any> }[] {
+    return e.resources
+        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"))
+        .map((r) => ({ resource: r, object: { ...r.inputs, metadata: { ...r.inputs.metadata, name: r.state.metadata?.name } } }));
+}
+
+/** How a Pulumi secret travels in resource inputs under mocks. */
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return !!v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
+}
+
+/**
+ * The value with every secret wrapper removed, as the API server would get it; `redact`
+ * instead replaces every string inside a secret with "[secret]" (for printing).
+ */
+export function reveal(v: any, mode: "reveal" | "redact" = "reveal", inSecret = false): any {
+    if (isSecretValue(v)) return reveal(v.value, mode, true);
+    if (Array.isArray(v)) return v.map((x) => reveal(x, mode, inSecret));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x, mode, inSecret)]));
+    return inSecret && mode === "redact" && typeof v === "string" ? "[secret]" : v;
+}
+

@@ -1,0 +1,166 @@
+// Every key against the grammar of whoever consumes its value: bad and edge-case values
+// are refused with one message that names the key and shows the value as given; valid
+// ones are accepted. parseConfig runs directly (microseconds per value); config.spec.ts
+// checks through the whole program that a refused config registers nothing.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { AppConfig, ConfigError, parseConfig } from "../components/config";
+import { CASES, HEX64, TWO } from "./config-cases";
+
+/** parseConfig over `values` as Pulumi hands them (strings; objects as JSON). */
+function parse(values: Record<string, unknown>, secretKeys: string[] = []): AppConfig {
+    const str = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+    return parseConfig({
+        keys: () => Object.keys(values),
+        get: (k) => (values[k] === undefined ? undefined : str(values[k])),
+        isSecret: (k) => secretKeys.includes(k),
+    }, { project: "app-coupling", stack: "test", hostArch: "x64" });
+}
+
+function problemsOf(values: Record<string, unknown>): string[] {
+    try {
+        parse(values);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
+        return err.problems;
+    }
+    return [];
+}
+
+const shown = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : v === undefined ? "(unset)" : JSON.stringify(v));
+
+describe("config values: every key against its consumer's grammar", () => {
+    for (const c of CASES) {
+        const where = c.base ? ` (${Object.entries(c.base).map(([k, v]) => `${k} ${typeof v === "string" ? v : "{...}"}`).join(", ")})` : "";
+        it(`${c.key}${where}: refuses ${c.bad.length} bad values, each with one message naming the key and the value as given`, () => {
+            for (const v of c.bad) {
+                const problems = problemsOf({ ...c.base, ...c.set(v) });
+                const mine = problems.filter((p) => p.startsWith(`${c.key}:`));
+                assert.equal(mine.length, 1, `${c.key} = ${shown(v)}: expected one message for the key, got:\n${problems.join("\n")}`);
+                assert.ok(mine[0].includes(shown(v)), `${c.key} = ${shown(v)}: the message does not show the value: ${mine[0]}`);
+                assert.match(mine[0], /; expected /);
+                assert.ok(!problems.some((p) => p.includes("\"(unset)\"")), `an unset value shown as a string: ${problems.join("\n")}`);
+            }
+        });
+        if (c.good.length) {
+            it(`${c.key}${where}: accepts ${c.good.length} valid values`, () => {
+                for (const v of c.good) {
+                    let config: AppConfig;
+                    try {
+                        config = parse({ ...c.base, ...c.set(v) }, c.base && "registryPassword" in c.base ? ["registryPassword"] : []);
+                    } catch (err) {
+                        assert.fail(`${c.key} = ${shown(v)} was refused:\n${(err as Error).message}`);
+                    }
+                    c.check?.(config, v);
+                }
+            });
+        }
+    }
+
+    it("suggests the nearest known name for an unknown key or field", () => {
+        assert.match(problemsOf({ couplng: "pod" })[0], /did you mean coupling\?/);
+        assert.match(problemsOf({ coupling: "volume", storage: { sise: "1Gi" } })[0], /storage\.sise: .*did you mean size\?/);
+        assert.match(problemsOf({ coupling: "clusters", clusters: { ...TWO, generatorURL: "http://x" } })[0], /did you mean generatorUrl\?/);
+        assert.match(problemsOf({ resources: { echo: { limits: { mem: "1Gi" } } } })[0], /did you mean memory\?/);
+        assert.match(problemsOf({ serviceType: "Loadbalancer" })[0], /did you mean LoadBalancer\?/);
+    });
+
+    it("refuses the namespaces Kubernetes owns, saying why", () => {
+        for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+            assert.match(problemsOf({ namespace: ns })[0], /is a namespace Kubernetes owns/);
+        }
+    });
+
+    it("render mode needs prebuilt images and says so", () => {
+        const [line] = problemsOf({ renderYamlTo: "out" });
+        assert.match(line, /^renderYamlTo: "out" is not allowed \(it builds and pushes nothing.*set images .* or imagesFromStack/);
+        assert.doesNotThrow(() => parse({ renderYamlTo: "out", images: { generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}` } }));
+    });
+
+    it("refuses keys the coupling does not use, saying which couplings use them and how to remove them", () => {
+        const [line] = problemsOf({ coupling: "container", resources: { generator: { limits: { cpu: "1" } } } });
+        assert.match(line, /^resources\.generator: .* not used by coupling container, only by couplings that run a container generator \(pod, volume, service, clusters\).*pulumi config rm --path resources\.generator/);
+        // storage is the one exception: it also describes the claim a later volume run keeps;
+        // it is validated anyway, and a non-default value is said to be unused now
+        const warnings: string[] = [];
+        parseConfig({ keys: () => ["coupling", "storage"], get: (k) => ({ coupling: "pod", storage: JSON.stringify({ size: "5Gi", accessMode: "ReadWriteOnce" }) } as Record<string, string>)[k], isSecret: () => false },
+            { project: "app-coupling", stack: "t", hostArch: "x64" }, warnings);
+        assert.deepEqual(warnings, ["storage: storage.size not used by coupling pod (no claim is created); kept for the volume coupling, whose claim it describes"]);
+        assert.match(problemsOf({ coupling: "pod", storage: { size: "500m" } })[0], /^storage\.size: "500m"/);
+        // so are prebuilt images the coupling does not run (a full set serves every coupling)
+        const wi: string[] = [];
+        parseConfig({ keys: () => ["coupling", "images"],
+            get: (k) => ({ coupling: "pod", images: JSON.stringify({ generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}`, app: `r/a@sha256:${HEX64}` }) } as Record<string, string>)[k],
+            isSecret: () => false }, { project: "app-coupling", stack: "t", hostArch: "x64" }, wi);
+        assert.deepEqual(wi, ["images.app: not used by coupling pod, which runs generator and echo; kept for the couplings that run it"]);
+        // so is context with clusters (Pulumi.dev.yaml pins it for the single-cluster couplings)
+        const w: string[] = [];
+        const c = parseConfig({ keys: () => ["coupling", "clusters", "context"],
+            get: (k) => ({ coupling: "clusters", clusters: JSON.stringify(TWO), context: "kind-app-coupling" } as Record<string, string>)[k], isSecret: () => false },
+        { project: "app-coupling", stack: "t", hostArch: "x64" }, w);
+        assert.equal(c.context, undefined);
+        assert.match(w[0], /^context: "kind-app-coupling" not used by coupling clusters/);
+    });
+
+    it("request above limit names the value the user set, request or limit", () => {
+        assert.match(problemsOf({ resources: { generator: { requests: { memory: "64Mi" } } } })[0],
+            /^resources\.generator\.requests\.memory: "64Mi" .*at most the limit \(32Mi, the default\)/);
+        assert.match(problemsOf({ resources: { generator: { limits: { memory: "8Mi" } } } })[0],
+            /^resources\.generator\.limits\.memory: "8Mi" .*at least the request \(16Mi, the default\)/);
+        assert.match(problemsOf({ resources: { echo: { requests: { cpu: "1" }, limits: { cpu: "500m" } } } })[0],
+            /^resources\.echo\.requests\.cpu: "1" .*at most the limit \(500m\)/);
+        // exact arithmetic: 1Gi = 1073741824 is not above 1073741824
+        assert.doesNotThrow(() => parse({ resources: { echo: { requests: { memory: "1Gi" }, limits: { memory: "1073741824" } } } }));
+        assert.equal(problemsOf({ resources: { echo: { requests: { memory: "1073741825" }, limits: { memory: "1Gi" } } } }).length, 1);
+    });
+
+    it("one problem gives one message: a bad value is not also reported as unused or out of range", () => {
+        assert.equal(problemsOf({ coupling: "pod", echoReplicas: "0" }).length, 1);
+        assert.equal(problemsOf({ coupling: "pod", echoReplicas: "lots" }).length, 1);
+        assert.equal(problemsOf({ coupling: "container", resources: { generator: { limits: { memory: "1m" } } } }).length, 1);
+    });
+
+    it("the interval's grammar is generator.sh's own: the script accepts what config accepts (ranges aside) and refuses what it refuses", function () {
+        const script = path.join(__dirname, "..", "images", "generator", "generator.sh");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "interval-"));
+        try {
+            const interval = CASES.find((c) => c.key === "generatorIntervalSeconds")!;
+            // generator.sh --check exits 2 for an invalid INTERVAL_SECONDS, else 1 here (no data file yet)
+            const run = (v: string) => spawnSync("sh", [script, "--check"], { env: { PATH: process.env.PATH, DATA_DIR: dir, INTERVAL_SECONDS: v } }).status;
+            for (const v of interval.good as string[]) {
+                assert.equal(run(v), 1, `generator.sh refuses ${v}, which config accepts`);
+                assert.equal(run(parse({ generatorIntervalSeconds: v }).generatorInterval), 1, `generator.sh refuses what config passes on for ${v}`);
+            }
+            const rangeOnly = ["0.05", "0.09999", "3601", "3600.5"];
+            for (const v of (interval.bad as string[]).filter((b) => !rangeOnly.includes(b) && b.trim() !== "" && !/\s/.test(b))) {
+                assert.equal(run(v), 2, `generator.sh accepts ${JSON.stringify(v)}, which config refuses for its grammar`);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("registry credentials go to the registry host the docker CLI would use", () => {
+        const auth = (imageRegistry: string) => parse({ imageRegistry, registryUsername: "u", registryPassword: "p" }, ["registryPassword"]).registryAuth?.server;
+        assert.equal(auth("ghcr.io/acme"), "ghcr.io");
+        assert.equal(auth("localhost:5001"), "localhost:5001");
+        assert.equal(auth("acme"), "docker.io");
+    });
+
+    it("a config error is a pulumi.RunError (the CLI prints its message alone) listing every problem", () => {
+        try {
+            parse({ coupling: "volume", maxLines: "-5", serviceType: "Nope", storage: { accessMode: "RWO" }, namespace: "default" });
+            assert.fail("no error");
+        } catch (err) {
+            assert.ok(err instanceof pulumi.RunError, "not a RunError");
+            assert.ok(pulumi.RunError.isInstance(err));
+            const e = err as ConfigError;
+            assert.deepEqual(e.problems.map((p) => p.split(":")[0]), ["namespace", "maxLines", "serviceType", "storage.accessMode"]);
+            for (const p of e.problems) assert.ok(e.message.includes(p));
+        }
+    });
+});
