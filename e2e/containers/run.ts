@@ -12,10 +12,15 @@ import * as os from "os";
 import * as path from "path";
 import { BUILD_SPECS, DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "../../components/images";
 import type { ImageName } from "../../components/config";
-import { DEPLOYMENT, evaluate, Evaluation, IMAGE, minimalConfig, PVC, SERVICE, TWO_CLUSTERS } from "../../test/harness";
+import { evaluate, Evaluation, minimalConfig, TWO_CLUSTERS } from "../../lib/evaluate";
 import { Base, ensureBase, fromImages } from "./bases";
 import { docker, dockerOk, get, GiveUp, run, sleep, waitFor } from "./docker";
 import { Cluster, PodPlan, removeLeftovers, StartedPod, Variant } from "./pods";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+const IMAGE = "docker:index/image:Image";
 
 // ---- checks and the closing line ------------------------------------------------------
 
