@@ -3,8 +3,13 @@
 
     GET|HEAD /data      the file ($DATA_DIR/data), or in upstream mode $UPSTREAM_URL/data
     GET|HEAD /healthz   200 while the process runs
-    GET|HEAD /ready     200 once data is available, else 503
+    GET|HEAD /ready     200 once data is available, else 503; answered at once from what
+                        echo holds (upstream mode refreshes in the background, never inline)
     anything else       404 (nothing is mapped to the filesystem: no listings, no traversal)
+
+Listens on one dual-stack socket ([::], IPv4 too; IPv4 only where there is no IPv6).
+In upstream mode a /data request waits at most UPSTREAM_TIMEOUT_SECONDS for a fetch, name
+resolution included, then serves the last good copy with a Warning header (502 without one).
 
     echo.py --probe PATH   GET http://127.0.0.1:$PORT/PATH; exit 0 on 200, else 1
 
