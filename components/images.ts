@@ -8,13 +8,16 @@
 // built (builds are not reproducible: two cold builds differ in timestamps). When the tag
 // is missing the image is built and pushed, and when an unchanged Image from an earlier run
 // reports a digest the registry no longer has (the registry was recreated empty), it is
-// pushed again. See README, "Real containers".
+// pushed again. A stack that built an image keeps its Image resource registered (it reads
+// its own last `builtImages` output), so the run after a build changes nothing either.
+// See README, "Real containers".
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, DIGEST_REF, IMAGES_FOR, ImageName } from "./config";
+import { selfReference } from "./couplings/claim";
 
 export type ImageRefs = Partial<Record<ImageName, pulumi.Output<string>>>;
 
@@ -127,12 +130,15 @@ export interface AppImagesArgs {
 export class AppImages extends pulumi.ComponentResource {
     /** Digest-pinned references (`repository@sha256:...`) of the images the coupling runs. */
     readonly refs: ImageRefs = {};
+    /** The content-tagged names (`repository:tag`) this stack holds an Image resource for. */
+    builtImages: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Images", name, {}, opts);
         const { config } = args;
         const needed = IMAGES_FOR[config.coupling];
 
+        this.builtImages = pulumi.output([]);
         if (config.prebuiltImages) {
             for (const image of needed) this.refs[image] = pulumi.output(config.prebuiltImages[image]!);
         } else if (config.imagesFromStack) {
@@ -162,6 +168,12 @@ export class AppImages extends pulumi.ComponentResource {
                 }],
             }, { parent: this });
             const lookup = (ref: string) => registryDigest(ref, { parent: this, provider: lookupProvider || undefined });
+            // The content tags this stack built on its last run: their Image resources stay
+            // registered (unchanged, so the provider neither builds nor pushes), else the run
+            // after a build would drop them from the state.
+            const builtBefore = selfReference(config, this).getOutput("builtImages")
+                .apply((names: unknown) => (Array.isArray(names) ? names as string[] : []));
+            const built: pulumi.Output<string | undefined>[] = [];
             for (const image of needed) {
                 const spec = BUILD_SPECS[image];
                 const repository = imageRepository(config, image);
@@ -181,28 +193,35 @@ export class AppImages extends pulumi.ComponentResource {
                         password: config.registryAuth.password,
                     },
                 };
-                const pushed: pulumi.Output<string> = pulumi.output(lookup(imageName)).apply((held): pulumi.Output<string> => {
+                const build = () => new docker.Image(image, imageArgs, { parent: this });
+                const result = pulumi.all([lookup(imageName), builtBefore]).apply(([held, before]): pulumi.Output<{ ref: string; built?: string }> => {
                     // Same content, same digest, on any machine: the registry already holds
                     // this content tag, so deploy the digest it holds and build nothing (a
                     // second machine's cold build would give another digest and roll every pod).
-                    if (held.state === "held") return pulumi.output(`${repository}@${held.digest}`);
-                    const built = new docker.Image(image, imageArgs, { parent: this });
-                    if (held.state === "unknown") return built.repoDigest;
+                    if (held.state === "held") {
+                        if (before.includes(imageName)) build();
+                        return pulumi.output({ ref: `${repository}@${held.digest}`, built: before.includes(imageName) ? imageName : undefined });
+                    }
+                    const fresh = build();
+                    if (held.state === "unknown") return fresh.repoDigest.apply((ref) => ({ ref, built: imageName }));
                     // The tag is missing. The Image may be an unchanged one from an earlier run
                     // whose push the registry no longer has (it was recreated empty): docker.Image
                     // neither reads nor re-pushes then. So check the digest it reports and push
                     // again, as a second resource, when the registry lacks it.
-                    return built.repoDigest.apply((ref): pulumi.Output<string> => pulumi.output(lookup(ref)).apply(
-                        (has): pulumi.Output<string> => has.state === "missing"
-                            ? new docker.Image(`${image}-repush`, imageArgs, { parent: this }).repoDigest
-                            : pulumi.output(ref)));
+                    return fresh.repoDigest.apply((ref): pulumi.Output<{ ref: string; built?: string }> => pulumi.output(lookup(ref)).apply(
+                        (has): pulumi.Output<{ ref: string; built?: string }> => has.state === "missing"
+                            ? new docker.Image(`${image}-repush`, imageArgs, { parent: this }).repoDigest.apply((r) => ({ ref: r, built: imageName }))
+                            : pulumi.output({ ref, built: imageName })));
                 });
+                built.push(result.apply((r) => r.built));
+                const pushed = result.ref;
                 // the digest is the image wherever it is pulled from: re-home it for pulls
                 const { pullRegistry } = config;
                 this.refs[image] = pullRegistry
                     ? pushed.apply((ref) => `${imageRepository(config, image, pullRegistry)}@${ref.split("@")[1]}`)
                     : pushed;
             }
+            this.builtImages = pulumi.all(built).apply((names) => names.filter((n): n is string => !!n));
         }
         this.registerOutputs({ refs: this.refs });
     }

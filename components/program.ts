@@ -31,6 +31,8 @@ export interface StackOutputs {
     endpoint: pulumi.Output<string>;
     /** Image name -> the digest-pinned reference deployed. */
     images: pulumi.Output<Record<string, string>>;
+    /** The content tags this stack holds an Image resource for; read back next run (components/images.ts). */
+    builtImages: pulumi.Output<string[]>;
     /** echo's `/data` from outside, where the echo Service is exposed. */
     externalUrl?: pulumi.Output<string>;
     /** A command that makes echo reachable on localhost:8000. */
@@ -69,6 +71,7 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         namespace: site.namespaceName,
         endpoint: echo.endpoint,
         images: deployedImages,
+        builtImages: images.builtImages,
         externalUrl: echo.externalUrl,
         portForward: site.portForward(echo.service, ECHO_PORT),
     };

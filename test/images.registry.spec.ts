@@ -24,13 +24,15 @@ interface World {
     notFound?: string;
 }
 
-async function evaluateImages(world: World, config: Record<string, string> = {}) {
+async function evaluateImages(world: World, config: Record<string, string> = {}, previousOutputs: Record<string, unknown> = {}) {
     const created: { type: string; name: string; inputs: any }[] = [];
     const lookups: string[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
             created.push({ type: args.type, name: args.name, inputs: args.inputs });
             const state: Record<string, unknown> = { ...args.inputs };
+            // the stack's own last outputs (components/images.ts reads builtImages back)
+            if (args.type === "pulumi:pulumi:StackReference") state.outputs = previousOutputs;
             if (args.type === IMAGE) {
                 const tagged = String(args.inputs.imageName);
                 const repo = tagged.replace(/:[^:/]+$/, "");
@@ -58,8 +60,9 @@ async function evaluateImages(world: World, config: Record<string, string> = {})
     for (const [name, output] of Object.entries(images.refs)) {
         refs[name] = await new Promise<string>((resolve) => output!.apply((v) => { resolve(v); return v; }));
     }
+    const builtImages = await new Promise<string[]>((resolve) => images.builtImages.apply((v) => { resolve(v); return v; }));
     await pulumi.runtime.disconnect();
-    return { refs, images: created.filter((r) => r.type === IMAGE).map((r) => r.name).sort(), created, lookups };
+    return { refs, builtImages, images: created.filter((r) => r.type === IMAGE).map((r) => r.name).sort(), created, lookups };
 }
 
 describe("components/images.ts and the registry", function () {
@@ -81,6 +84,23 @@ describe("components/images.ts and the registry", function () {
         const second = await evaluateImages(world);
         assert.deepEqual(second.images, [], "nothing is built");
         assert.deepEqual(second.refs, first.refs, "the first machine's digests");
+    });
+
+    it("the run after a build keeps the stack's Image resources (nothing to delete) and deploys the same digests", async () => {
+        const world: World = { registry: new Map(), pushes: () => true };
+        const first = await evaluateImages(world);
+        assert.equal(first.builtImages.length, 2, "the first run records the content tags it built");
+        for (const name of first.builtImages) assert.match(name, /^localhost:5001\/app-coupling-(echo|generator):amd64-/);
+        // same machine, same state: the Image resources are unchanged in the state, so the
+        // provider neither builds nor pushes; the program must register them again
+        world.pushes = () => false;
+        const rerun = await evaluateImages(world, {}, { builtImages: first.builtImages });
+        assert.deepEqual(rerun.images, ["echo", "generator"], "the Images stay registered: no delete on a re-run");
+        assert.deepEqual(rerun.refs, first.refs);
+        assert.deepEqual(rerun.builtImages, first.builtImages);
+        // a changed program gives a new content tag: that one is built, the old tag forgotten
+        const other = await evaluateImages(world, {}, { builtImages: ["localhost:5001/app-coupling-echo:amd64-0000"] });
+        assert.deepEqual(other.images, [], "a stale record builds nothing the registry already holds");
     });
 
     it("pushes again when an unchanged Image's digest is gone from the registry (recreated empty)", async () => {
