@@ -202,10 +202,11 @@ export function makeWorkspace(): Workspace {
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_SKIP_CONFIRMATIONS: "true",
         PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
-        // stage A must touch no cluster: no kubeconfig at all
-        KUBECONFIG: path.join(dir, "no-kubeconfig"),
         NO_COLOR: "1",
     };
+    // Stage A must touch no cluster, and the provider takes KUBECONFIG from the
+    // environment as its `kubeconfig` (stage B sets it per command).
+    delete env.KUBECONFIG;
     if (!process.env.E2E_ENGINE_KEEP) onCleanup("workspace", () => fs.rmSync(dir, { recursive: true, force: true }));
     return { dir, project, env };
 }
@@ -268,7 +269,11 @@ export function imagesConfig(): { images: Record<string, string>; source: string
     return { images: PLACEHOLDER_IMAGES, source: "placeholder digests (no e2e:containers digests file)" };
 }
 
-export const COUPLINGS = ["container", "pod", "volume", "service", "clusters"] as const;
-export type Coupling = (typeof COUPLINGS)[number];
+export const ALL_COUPLINGS = ["container", "pod", "volume", "service", "clusters"] as const;
+export type Coupling = (typeof ALL_COUPLINGS)[number];
+/** E2E_ENGINE_COUPLINGS=pod,volume narrows the per-coupling checks (for iterating). */
+export const COUPLINGS: readonly Coupling[] = process.env.E2E_ENGINE_COUPLINGS
+    ? ALL_COUPLINGS.filter((c) => process.env.E2E_ENGINE_COUPLINGS!.split(",").includes(c))
+    : ALL_COUPLINGS;
 /** Couplings where echo is its own workload (echoReplicas allowed). */
 export const ECHO_OWN_WORKLOAD: readonly string[] = ["volume", "service", "clusters"];

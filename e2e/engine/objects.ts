@@ -26,7 +26,8 @@ const AUTO_NAME = /^(.+)-[0-9a-z]{8}$/;
 
 /**
  * The objects with every auto-name suffix (and every reference to it) replaced by
- * `-<auto>`, and the `app.kubernetes.io/managed-by: pulumi` label the provider adds removed.
+ * `-<auto>`, and what the provider adds for its own bookkeeping removed (the
+ * `pulumi.com/autonamed` annotation, an `app.kubernetes.io/managed-by: pulumi` label).
  * Keyed `Kind namespace/name`.
  */
 export function normalize(objects: KObject[]): Map<string, KObject> {
@@ -42,6 +43,12 @@ export function normalize(objects: KObject[]): Map<string, KObject> {
         let text = JSON.stringify(o);
         for (const n of names) text = text.split(n).join(renames.get(n)!);
         const copy = JSON.parse(text) as KObject;
+        // the provider marks the names it generated
+        const annotations = (copy.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+        if (annotations?.["pulumi.com/autonamed"] === "true") {
+            delete annotations["pulumi.com/autonamed"];
+            if (!Object.keys(annotations).length) delete (copy.metadata as { annotations?: unknown }).annotations;
+        }
         const labels = copy.metadata?.labels;
         if (labels && labels["app.kubernetes.io/managed-by"] === "pulumi") {
             delete labels["app.kubernetes.io/managed-by"];

@@ -11,7 +11,8 @@ import {
     repoStackConfig, run, tail, Workspace, writeStackFile,
 } from "./lib";
 
-export const STACK_FILES = ["dev", "staging", "prod"];
+/** E2E_ENGINE_STACKS=dev narrows the stack files (for iterating). */
+export const STACK_FILES = (process.env.E2E_ENGINE_STACKS ?? "dev,staging,prod").split(",");
 
 /** The stack file's config for one coupling, in render mode, deploying prebuilt images. */
 export function renderConfig(ws: Workspace, stack: string, coupling: Coupling, images: Record<string, string>): Record<string, unknown> {
@@ -64,6 +65,15 @@ export async function stageA(ws: Workspace): Promise<void> {
             });
         }
     }
+
+    await check("stage A staging/pod: render mode with KUBECONFIG set in the environment (as on a developer's machine)", () => {
+        const name = "staging-pod-kubeconfig-env";
+        ensureStack(ws, name);
+        writeStackFile(ws, name, { ...renderConfig(ws, "staging", "pod", images), renderYamlTo: path.join(ws.dir, "rendered", name) });
+        const kubeconfig = path.join(ws.dir, "developer-kubeconfig");
+        fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n");
+        pulumiOk(ws, ["preview", "--stack", name], { env: { KUBECONFIG: kubeconfig } });
+    });
 
     await check("stage A: a bad config value prints one clean error", () => {
         const name = "dev-bad-config";
