@@ -27,7 +27,8 @@ const AUTO_NAME = /^(.+)-[0-9a-z]{8}$/;
 /**
  * The objects with every auto-name suffix (and every reference to it) replaced by
  * `-<auto>`, and what the provider adds for its own bookkeeping removed (the
- * `pulumi.com/autonamed` annotation, an `app.kubernetes.io/managed-by: pulumi` label).
+ * `pulumi.com/autonamed` annotation, an `app.kubernetes.io/managed-by: pulumi` label),
+ * and empty lists dropped (`volumeMounts: []` is written by render, omitted by the provider).
  * Keyed `Kind namespace/name`.
  */
 export function normalize(objects: KObject[]): Map<string, KObject> {
@@ -59,10 +60,13 @@ export function normalize(objects: KObject[]): Map<string, KObject> {
     return out;
 }
 
+/** Keys sorted; empty lists dropped (the provider, like the API server's JSON, omits them). */
 function sortKeys(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(sortKeys);
     if (v && typeof v === "object") {
-        return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+        return Object.fromEntries(Object.keys(v as object).sort()
+            .filter((k) => !(Array.isArray((v as Record<string, unknown>)[k]) && ((v as Record<string, unknown[]>)[k]).length === 0))
+            .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
     }
     return v;
 }
