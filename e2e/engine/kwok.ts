@@ -14,7 +14,7 @@ const bin = (n: string) => path.join(TOOLS_BIN, n);
 
 function kwokEnv(ws: Workspace): NodeJS.ProcessEnv {
     // kwokctl keeps each cluster's files (pki, etcd data, logs) under KWOK_WORKDIR
-    return { ...ws.env, KWOK_WORKDIR: path.join(ws.dir, "kwok") };
+    return { ...ws.env, KWOK_WORKDIR: path.join(ws.dir, "kwok"), KWOK_KUBECTL_BINARY: bin("kubectl") };
 }
 
 export function kubeconfigOf(ws: Workspace): string {

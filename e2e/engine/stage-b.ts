@@ -61,7 +61,7 @@ function assertDeploymentsReady(c: Cluster, namespace: string): number {
 /** The no-change summary of `pulumi up`: only "N unchanged" under "Resources:". */
 function assertNoChanges(output: string): void {
     const summary = output.slice(output.lastIndexOf("Resources:"));
-    const changes = summary.split("\n").filter((l) => /^\s+[~+-]?\s*\d+ (to )?(create|created|update|updated|delete|deleted|replace|replaced)/.test(l));
+    const changes = summary.split("\n").filter((l) => /^\s+[~+-]*\s*\d+ (to )?(create|created|update|updated|delete|deleted|replace|replaced)/.test(l));
     assert(output.includes("Resources:") && changes.length === 0 && /\d+ unchanged/.test(summary),
         `the second pulumi up changed something:\n${tail(output, 30)}`);
 }
