@@ -1,6 +1,7 @@
 // kwok clusters from the tool cache's binaries (binary runtime: no images, no downloads):
 // a real etcd, kube-apiserver (authorization and admission on, so Pod Security admission
 // runs), kube-controller-manager and kube-scheduler, and kwok faking nodes and pod status.
+import { spawn } from "child_process";
 import * as path from "path";
 import { CheckError, onCleanup, run, runOk, tail, TOOLS_BIN, Workspace } from "./lib";
 
@@ -92,4 +93,29 @@ export function createStaticVolumes(c: Cluster, count: number, size: string): vo
         });
     }
     kubectlOk(c, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }));
+}
+
+/**
+ * kwok has no load-balancer implementation: a stand-in for one (as MetalLB or a cloud
+ * controller would) gives every LoadBalancer Service an address from TEST-NET-3 through
+ * the status subresource. Runs in the background until cleanup.
+ */
+export function startLoadBalancerStandIn(c: Cluster, address: string): void {
+    const k = `${bin("kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
+    const script = `while :; do
+  ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
+  while read -r ns name ip; do
+    [ -n "$ip" ] || ${k} patch service -n "$ns" "$name" --subresource=status --type=merge -p '{"status":{"loadBalancer":{"ingress":[{"ip":"${address}"}]}}}' >/dev/null 2>&1
+  done
+  sleep 2
+done`;
+    const child = spawn("bash", ["-c", script], { detached: true, stdio: "ignore" });
+    child.unref();
+    onCleanup(`load-balancer stand-in for ${c.name}`, () => {
+        try {
+            process.kill(-child.pid!, "SIGTERM");
+        } catch {
+            // already gone
+        }
+    });
 }

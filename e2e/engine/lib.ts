@@ -36,6 +36,8 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 /** Runs one check; a thrown error fails it (and is returned), anything else passes it. */
 export async function check(name: string, fn: () => unknown | Promise<unknown>): Promise<boolean> {
+    // let the event loop run between checks, so a SIGINT/SIGTERM handler gets its turn
+    await new Promise((resolve) => setImmediate(resolve));
     if (pastDeadline()) {
         skip(name, "the suite's time budget (E2E_ENGINE_BUDGET_MINUTES) is used up");
         return false;
@@ -104,22 +106,26 @@ export interface RunOptions {
     input?: string;
 }
 
-/** Runs a command to completion (killed at its time limit), capturing its output. */
+/**
+ * Runs a command to completion, capturing its output. At its time limit the command's
+ * whole process group (pulumi and the plugins and node it started) gets SIGINT, and
+ * SIGKILL 30 s later: GNU timeout runs it in a group of its own.
+ */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
     const start = Date.now();
     const timeout = Math.min(opts.timeoutMs ?? 10 * 60_000, remainingMs());
-    const r = spawnSync(cmd, args, {
-        cwd: opts.cwd, env: opts.env ?? process.env, timeout, input: opts.input,
-        encoding: "utf8", maxBuffer: 256 * 1024 * 1024, killSignal: "SIGKILL",
+    const r = spawnSync("timeout", ["--signal=INT", "--kill-after=30", `${Math.ceil(timeout / 1000)}`, cmd, ...args], {
+        cwd: opts.cwd, env: opts.env ?? process.env, input: opts.input,
+        encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
     });
     const stdout = r.stdout ?? "";
     const stderr = r.stderr ?? "";
     let code = r.status ?? 1;
     let extra = "";
     if (r.error) extra = `\n(${cmd}: ${r.error.message})`;
-    if (r.signal) {
+    if (code === 124 || code === 137) {
         code = 124;
-        extra += `\n(${cmd} ${args.slice(0, 3).join(" ")} ...: killed by ${r.signal} after ${secs(Date.now() - start)}; limit ${secs(timeout)})`;
+        extra += `\n(${path.basename(cmd)} ${args.slice(0, 3).join(" ")} ...: stopped at its time limit of ${secs(timeout)})`;
     }
     return { code, stdout, stderr: stderr + extra, output: stdout + stderr + extra, ms: Date.now() - start };
 }

@@ -3,13 +3,14 @@
 // sequence on one stack, the retained claim, Pod Security admission, and destroy.
 import * as fs from "fs";
 import * as path from "path";
-import { Cluster, createCluster, createStaticVolumes, kubectl, kubectlJson, kubectlOk } from "./kwok";
+import { Cluster, createCluster, createStaticVolumes, kubectl, kubectlJson, kubectlOk, startLoadBalancerStandIn } from "./kwok";
 import {
-    assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumiOk, record, REPO, run, skip,
+    assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumi, pulumiOk, record, REPO, run, skip,
     tail, Workspace, writeStackFile,
 } from "./lib";
 
 const UP_TIMEOUT_MS = Number(process.env.E2E_ENGINE_UP_TIMEOUT_SECONDS ?? 420) * 1000;
+const NO_LB_LIMIT_S = Number(process.env.E2E_ENGINE_NO_LB_LIMIT_SECONDS ?? 150);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 interface Clusters { a: Cluster; b: Cluster }
@@ -136,6 +137,27 @@ export async function stageB(ws: Workspace): Promise<void> {
     }
     const clusters = cs;
     pulumiOk(ws, ["login", ws.env.PULUMI_BACKEND_URL!]);
+
+    // ---- clusters with generatorUrl, on clusters without a load-balancer controller -----
+    // (kwok's, or any bare-metal cluster's): the URL is given, so nothing should wait for
+    // a load-balancer address.
+    await check(`stage B clusters: pulumi up with clusters.generatorUrl and no load-balancer controller completes (limit ${NO_LB_LIMIT_S}s)`, () => {
+        const stack = "b-clusters-no-lb";
+        ensureStack(ws, stack);
+        writeStackFile(ws, stack, clusterConfig(clusters, "clusters", images, false));
+        try {
+            const r = pulumi(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: NO_LB_LIMIT_S * 1000, env: kubeEnv(ws) });
+            const waiting = kubectlJson<{ items: any[] }>(clusters.a, ["get", "services", "-A"]).items // eslint-disable-line @typescript-eslint/no-explicit-any
+                .filter((s) => s.spec.type === "LoadBalancer" && !s.status?.loadBalancer?.ingress?.length)
+                .map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+            assert(r.code === 0, `pulumi up did not complete (exit ${r.code}); LoadBalancer Services without an address: ${waiting.join(", ") || "none"}\n${tail(r.output, 15)}`);
+        } finally {
+            pulumi(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
+        }
+    });
+    // from here on, a stand-in load-balancer controller gives LoadBalancer Services an address
+    startLoadBalancerStandIn(clusters.a, "203.0.113.10");
+    startLoadBalancerStandIn(clusters.b, "203.0.113.20");
 
     // ---- every coupling on its own stack ----------------------------------------------
     for (const coupling of COUPLINGS) {

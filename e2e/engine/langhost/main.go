@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -76,6 +77,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "language host: %v\n", err)
 		os.Exit(1)
 	}
+	// Like the real host, go away with the engine: an orphan (parent gone) exits.
+	parent := os.Getppid()
+	go func() {
+		for range time.Tick(time.Second) {
+			if os.Getppid() != parent {
+				os.Exit(0)
+			}
+		}
+	}()
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(1 << 30))
 	pulumirpc.RegisterLanguageRuntimeServer(srv, h)
 	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
