@@ -60,12 +60,16 @@ export function normalize(objects: KObject[]): Map<string, KObject> {
     return out;
 }
 
-/** Keys sorted; empty lists dropped (the provider, like the API server's JSON, omits them). */
+const PLAIN_BOOLS = ["readOnly"];
+
+/** Keys sorted; empty lists and false plain booleans dropped (the provider, like the API's JSON, omits them). */
 function sortKeys(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(sortKeys);
     if (v && typeof v === "object") {
         return Object.fromEntries(Object.keys(v as object).sort()
             .filter((k) => !(Array.isArray((v as Record<string, unknown>)[k]) && ((v as Record<string, unknown[]>)[k]).length === 0))
+            // plain (non-pointer) booleans the API's JSON omits when false
+            .filter((k) => !(PLAIN_BOOLS.includes(k) && (v as Record<string, unknown>)[k] === false))
             .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
     }
     return v;
