@@ -210,31 +210,52 @@ export async function stageB(ws: Workspace): Promise<void> {
     }
 
     // ---- the switch sequence on one stack ---------------------------------------------
+    await switchSequence(ws, clusters, images);
+    // ---- retainOnDelete: volume -> pod -> volume, then destroy -------------------------
+    await retainSequence(ws, clusters, images);
+}
+
+function namespaceState(c: Cluster, namespace: string): { uid: string; phase: string } | undefined {
+    const r = kubectl(c, ["get", "namespace", namespace, "-o", "json"]);
+    if (r.code !== 0) return undefined;
+    const ns = JSON.parse(r.stdout);
+    return { uid: ns.metadata.uid, phase: ns.status?.phase ?? "" };
+}
+
+/** After `pulumi up` returns: a few seconds later the namespace is still the same and Active,
+ *  and the Deployments still Ready (catches deletions the engine started but did not wait for). */
+function settle(c: Cluster, namespace: string): { uid: string; phase: string } {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+    const ns = namespaceState(c, namespace);
+    assert(ns && ns.phase === "Active", `5 s after pulumi up, namespace ${namespace} in ${c.context} is ${ns ? ns.phase : "gone"}`);
+    assertDeploymentsReady(c, namespace);
+    return ns;
+}
+
+async function switchSequence(ws: Workspace, clusters: Clusters, images: Record<string, string>): Promise<void> {
     const stack = "b-switch";
     const sequence: Coupling[] = ["pod", "container", "volume", "service", "clusters", "pod"];
     const echoUids: { coupling: string; uid: string }[] = [];
-    let firstClaim: { name: string; uid: string; volume: string } | undefined;
+    const namespaceUids: { step: string; uid: string }[] = [];
     let namespace = "";
     let switchOk = true;
     const seqStart = Date.now();
     ensureStack(ws, stack);
     for (const [i, coupling] of sequence.entries()) {
         const from = i === 0 ? "(new stack)" : sequence[i - 1];
-        const ok = await check(`stage B switch ${from} -> ${coupling}: pulumi up completes, Deployments Ready`, () => {
-            writeStackFile(ws, stack, clusterConfig(clusters, coupling, images, true));
+        const ok = await check(`stage B switch ${from} -> ${coupling}: pulumi up completes, namespace kept, Deployments Ready`, () => {
+            writeStackFile(ws, stack, clusterConfig(clusters, coupling, images, false));
             const r = up(ws, stack);
             record(`switch ${from} -> ${coupling}: ${secs(r.ms)}`);
             namespace = String(stackOutputs(ws, stack).namespace ?? "");
             for (const c of clustersOf(clusters, coupling)) assertDeploymentsReady(c, namespace);
+            const ns = settle(clusters.a, namespace);
+            namespaceUids.push({ step: coupling, uid: ns.uid });
+            if (coupling === "clusters") settle(clusters.b, namespace);
             if (coupling !== "clusters") {
                 const svc = echoService(clusters.a, namespace);
-                assert(svc, `no echo Service in ${namespace}`);
+                assert(svc, `no echo Service in ${namespace} (${clusters.a.context})`);
                 if (i < 4) echoUids.push({ coupling, uid: svc.uid });
-            }
-            if (coupling === "volume") {
-                const cl = claims(clusters.a, namespace);
-                assert(cl.length === 1 && cl[0].phase === "Bound", `expected one Bound claim, got ${JSON.stringify(cl)}`);
-                firstClaim = cl[0];
             }
         });
         if (!ok) {
@@ -251,37 +272,58 @@ export async function stageB(ws: Workspace): Promise<void> {
     } else {
         skip("stage B switch: echo Service UID unchanged", "the switch sequence did not reach service");
     }
-
-    // ---- retainOnDelete: volume -> pod -> volume ---------------------------------------
-    if (switchOk && firstClaim) {
-        const claim = firstClaim;
-        for (const coupling of ["volume", "pod", "volume"] as Coupling[]) {
-            const ok = await check(`stage B retain: -> ${coupling} keeps the claim ${claim.name} (same UID, Bound to ${claim.volume})`, () => {
-                writeStackFile(ws, stack, clusterConfig(clusters, coupling, images, true));
-                up(ws, stack);
-                const cl = claims(clusters.a, namespace).find((c) => c.name === claim.name);
-                assert(cl, `claim ${claim.name} is gone from ${namespace}`);
-                assert(cl.uid === claim.uid, `claim ${claim.name} was recreated (uid ${claim.uid} -> ${cl.uid})`);
-                assert(cl.phase === "Bound" && cl.volume === claim.volume, `claim ${claim.name}: ${cl.phase}, volume ${cl.volume} (was ${claim.volume})`);
-                assertDeploymentsReady(clusters.a, namespace);
-            });
-            if (!ok) break;
-        }
-    } else {
-        skip("stage B retain: volume -> pod -> volume", "the switch sequence did not complete with a claim");
+    if (namespaceUids.length >= 2) {
+        await check(`stage B switch: the namespace in ${clusters.a.context} is never deleted and recreated`, () => {
+            const uids = new Set(namespaceUids.map((n) => n.uid));
+            assert(uids.size === 1, `namespace ${namespace} was recreated: ${namespaceUids.map((n) => `${n.step}=${n.uid.slice(0, 8)}`).join(", ")}`);
+        });
     }
-
-    await check("stage B: pulumi destroy leaves nothing behind but the retained claim", () => {
+    await check("stage B switch: pulumi destroy leaves nothing behind", () => {
         pulumiOk(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
         const left = [...leftovers(clusters.a, namespace).map((l) => `${clusters.a.context}: ${l}`),
-            ...leftovers(clusters.b, namespace).map((l) => `${clusters.b.context}: ${l}`)];
-        const unexpected = left.filter((l) => !/PersistentVolumeClaim\//.test(l) && !/Namespace\//.test(l));
+            ...leftovers(clusters.b, namespace).map((l) => `${clusters.b.context}: ${l}`)]
+            .filter((l) => !/\(Terminating\)$/.test(l));
+        assert(left.length === 0, `left behind:\n${left.join("\n")}`);
+    });
+}
+
+async function retainSequence(ws: Workspace, clusters: Clusters, images: Record<string, string>): Promise<void> {
+    const stack = "b-retain";
+    ensureStack(ws, stack);
+    let namespace = "";
+    let claim: { name: string; uid: string; volume: string } | undefined;
+    const steps: Coupling[] = ["volume", "pod", "volume"];
+    for (const [i, coupling] of steps.entries()) {
+        const ok = await check(`stage B retain (storage.retainOnDelete): ${i === 0 ? "" : `${steps[i - 1]} -> `}${coupling}` +
+            (i === 0 ? ", the claim Bound" : ", the same claim kept, Bound to the same volume"), () => {
+            writeStackFile(ws, stack, clusterConfig(clusters, coupling, images, true));
+            up(ws, stack);
+            namespace = String(stackOutputs(ws, stack).namespace ?? "");
+            settle(clusters.a, namespace);
+            const cl = claims(clusters.a, namespace);
+            if (!claim) {
+                assert(cl.length === 1 && cl[0].phase === "Bound", `expected one Bound claim, got ${JSON.stringify(cl)}`);
+                claim = cl[0];
+                return;
+            }
+            const c = cl.find((x) => x.name === claim!.name);
+            assert(c, `claim ${claim.name} is gone from ${namespace}; claims now: ${JSON.stringify(cl)}`);
+            assert(c.uid === claim.uid, `claim ${claim.name} was recreated (uid ${claim.uid} -> ${c.uid})`);
+            assert(c.phase === "Bound" && c.volume === claim.volume, `claim ${claim.name}: ${c.phase}, volume ${c.volume} (was ${claim.volume})`);
+            assert(cl.length === 1, `more than one claim: ${cl.map((x) => x.name).join(", ")}`);
+        });
+        if (!ok) break;
+    }
+    await check("stage B retain: pulumi destroy leaves nothing behind but the retained claim", () => {
+        pulumiOk(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+        const left = leftovers(clusters.a, namespace);
+        const unexpected = left.filter((l) => !/^(PersistentVolumeClaim|Namespace)\//.test(l));
         assert(unexpected.length === 0, `left behind:\n${left.join("\n")}`);
-        if (firstClaim) {
-            assert(left.some((l) => l.includes(`PersistentVolumeClaim/${firstClaim!.name}`)),
-                `the retained claim ${firstClaim.name} did not survive destroy; left: ${left.join(", ") || "(nothing)"}`);
+        if (claim) {
+            assert(left.some((l) => l === `PersistentVolumeClaim/${claim!.name}`) && left.some((l) => /\(Active\)$/.test(l)),
+                `the retained claim ${claim.name} did not survive destroy; left: ${left.join(", ") || "(nothing)"}`);
         }
         console.log(`        left (retained): ${left.join(", ") || "(nothing)"}`);
     });
 }
-
