@@ -127,7 +127,7 @@ export async function stageB(ws: Workspace): Promise<void> {
         const start = Date.now();
         const a = createCluster(ws, "ac-e2e-a", 2);
         const b = createCluster(ws, "ac-e2e-b", 1);
-        createStaticVolumes(a, 4, "5Gi");
+        createStaticVolumes(a, 8, "5Gi");
         cs = { a, b };
         record(`two kwok clusters created in ${secs(Date.now() - start)}`);
     });
