@@ -1,0 +1,121 @@
+// kwok clusters from the tool cache's binaries (binary runtime: no images, no downloads):
+// a real etcd, kube-apiserver (authorization and admission on, so Pod Security admission
+// runs), kube-controller-manager and kube-scheduler, and kwok faking nodes and pod status.
+import { spawn } from "child_process";
+import * as path from "path";
+import { CheckError, onCleanup, run, runOk, tail, TOOLS_BIN, Workspace } from "./lib";
+
+export interface Cluster {
+    name: string;
+    context: string;
+    kubeconfig: string;
+}
+
+const bin = (n: string) => path.join(TOOLS_BIN, n);
+
+function kwokEnv(ws: Workspace): NodeJS.ProcessEnv {
+    // kwokctl keeps each cluster's files (pki, etcd data, logs) under KWOK_WORKDIR
+    return { ...ws.env, KWOK_WORKDIR: path.join(ws.dir, "kwok"), KWOK_KUBECTL_BINARY: bin("kubectl") };
+}
+
+export function kubeconfigOf(ws: Workspace): string {
+    return path.join(ws.dir, "kubeconfig");
+}
+
+export function createCluster(ws: Workspace, name: string, nodes: number): Cluster {
+    const kubeconfig = kubeconfigOf(ws);
+    const env = kwokEnv(ws);
+    onCleanup(`kwok cluster ${name}`, () => {
+        run(bin("kwokctl"), ["delete", "cluster", "--name", name, "--kubeconfig", kubeconfig], { env, timeoutMs: 120_000 });
+    });
+    runOk(bin("kwokctl"), [
+        "create", "cluster", "--name", name,
+        "--runtime", "binary",
+        "--kube-apiserver-binary", bin("kube-apiserver"),
+        "--kube-controller-manager-binary", bin("kube-controller-manager"),
+        "--kube-scheduler-binary", bin("kube-scheduler"),
+        "--kwok-controller-binary", bin("kwok"),
+        "--etcd-binary", bin("etcd"),
+        "--secure-port=true", "--kube-authorization=true", "--kube-admission=true",
+        "--kubeconfig", kubeconfig,
+        "--wait", "3m",
+    ], { env, timeoutMs: 5 * 60_000 });
+    runOk(bin("kwokctl"), ["scale", "node", "--name", name, "--replicas", String(nodes)], { env, timeoutMs: 120_000 });
+    const cluster = { name, context: `kwok-${name}`, kubeconfig };
+    waitFor(() => {
+        const r = kubectl(cluster, ["get", "nodes", "-o", "json"]);
+        if (r.code !== 0) return false;
+        const items = JSON.parse(r.stdout).items as { status?: { conditions?: { type: string; status: string }[] } }[];
+        return items.length === nodes && items.every((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+    }, 120_000, `${nodes} Ready kwok nodes in ${name}`);
+    return cluster;
+}
+
+export function kubectl(c: Cluster, args: string[], input?: string) {
+    return run(bin("kubectl"), ["--kubeconfig", c.kubeconfig, "--context", c.context, ...args], { input, timeoutMs: 120_000 });
+}
+
+export function kubectlOk(c: Cluster, args: string[], input?: string) {
+    const r = kubectl(c, args, input);
+    if (r.code !== 0) throw new CheckError(`\`kubectl --context ${c.context} ${args.join(" ")}\` exited ${r.code}:\n${tail(r.output, 20)}`);
+    return r;
+}
+
+export function kubectlJson<T = any>(c: Cluster, args: string[]): T { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return JSON.parse(kubectlOk(c, [...args, "-o", "json"]).stdout) as T;
+}
+
+export function waitFor(ok: () => boolean, timeoutMs: number, what: string): void {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+        if (ok()) return;
+        if (Date.now() > end) throw new CheckError(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+}
+
+/**
+ * kwok has no volume provisioner: statically provisioned PersistentVolumes (no storage
+ * class, Retain) for claims that name no class to bind to, as an administrator would
+ * provide them; hostPath, since kwok's pods never mount anything.
+ */
+export function createStaticVolumes(c: Cluster, count: number, size: string): void {
+    const docs = [];
+    for (let i = 1; i <= count; i++) {
+        docs.push({
+            apiVersion: "v1", kind: "PersistentVolume",
+            metadata: { name: `e2e-static-${i}`, labels: { "app-coupling-e2e/static": "true" } },
+            spec: {
+                capacity: { storage: size }, accessModes: ["ReadWriteOnce", "ReadWriteMany"],
+                persistentVolumeReclaimPolicy: "Retain", storageClassName: "",
+                hostPath: { path: `/tmp/app-coupling-e2e-pv-${i}` },
+            },
+        });
+    }
+    kubectlOk(c, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: docs }));
+}
+
+/**
+ * kwok has no load-balancer implementation: a stand-in for one (as MetalLB or a cloud
+ * controller would) gives every LoadBalancer Service an address from TEST-NET-3 through
+ * the status subresource. Runs in the background until cleanup.
+ */
+export function startLoadBalancerStandIn(c: Cluster, address: string): void {
+    const k = `${bin("kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
+    const script = `while :; do
+  ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
+  while read -r ns name ip; do
+    [ -n "$ip" ] || ${k} patch service -n "$ns" "$name" --subresource=status --type=merge -p '{"status":{"loadBalancer":{"ingress":[{"ip":"${address}"}]}}}' >/dev/null 2>&1
+  done
+  sleep 2
+done`;
+    const child = spawn("bash", ["-c", script], { detached: true, stdio: "ignore" });
+    child.unref();
+    onCleanup(`load-balancer stand-in for ${c.name}`, () => {
+        try {
+            process.kill(-child.pid!, "SIGTERM");
+        } catch {
+            // already gone
+        }
+    });
+}

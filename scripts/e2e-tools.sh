@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# npm run e2e:tools — builds the tools the real-engine e2e suite (e2e/engine/) runs,
+# from the Go module proxy only, into a cache OUTSIDE the repository:
+#
+#   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
+#     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
+#                     kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+#                     etcd, kwok, kwokctl
+#     stamps/<tool>   the wanted version a binary was built at (reused while it matches)
+#     versions        every wanted version; written once all tools are built
+#     build-times.log one line per build: date, tool, version, seconds, cold|warm
+#     src/<tool>/     generated wrapper modules (go.mod + tools.go); nothing is committed
+#     logs/<tool>.log the build output of each tool
+#
+# Usage: scripts/e2e-tools.sh [--force] [TOOL...]
+#   --force  rebuild even when the stamp matches (the Go module/build caches stay
+#            warm: this is how the "warm" build time is measured)
+#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok
+#
+# Module sources stay in Go's module cache and objects in Go's build cache; only the
+# binaries land in bin/. Nothing is downloaded from anywhere but the Go module proxy.
+set -euo pipefail
+
+TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
+
+# ---- wanted versions --------------------------------------------------------------
+# Pulumi CLI and language host: the version of the locked @pulumi/pulumi.
+PULUMI_VERSION="v3.276.0"
+# The Node.js language host: the proxy here refuses every version of
+# github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 (its @v/list and
+# @latest answer 403, and the v3.276.0 tag's commit cannot be learnt from it), so the
+# suite builds its own stand-in from e2e/engine/langhost/ against sdk/v3 at
+# PULUMI_VERSION (see that file). Its stamp carries the source's hash.
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LANGHOST_SRC="$REPO/e2e/engine/langhost"
+# pulumi-kubernetes' provider module is untagged; the proxy serves this one commit.
+# K8S_PROVIDER_VERSION is the release that commit belongs to (nearest tag, from the
+# module's own CHANGELOG.md): the version the plugin reports and is installed as.
+K8S_PROVIDER_MODULE="github.com/pulumi/pulumi-kubernetes/provider/v4"
+K8S_PROVIDER_MODULE_VERSION="v4.0.0-20260115033456-f47bc2d6f199"
+# That commit (2026-01-15T03:34:56Z) lies between the sdk/v4.24.1 tag (2025-11-24) and
+# the sdk/v4.25.0 tag (2026-01-16): a pre-release of 4.25.0, stamped as such.
+K8S_PROVIDER_VERSION="4.25.0-dev.20260115033456+f47bc2d6f199"
+# Control plane: the Kubernetes minor kwok v0.8.0 is built against (k8s.io/* v0.36).
+KUBE_VERSION="v1.36.3"
+ETCD_VERSION="v3.6.16"
+KWOK_VERSION="v0.8.0"
+
+export GOFLAGS="-buildvcs=false"
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+
+BIN="$TOOLS/bin"
+STAMPS="$TOOLS/stamps"
+SRC="$TOOLS/src"
+LOGS="$TOOLS/logs"
+TIMES="$TOOLS/build-times.log"
+
+log() { printf '==> %s\n' "$*"; }
+die() { printf 'e2e-tools: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null 2>&1 || die "go is not on PATH (Go >= 1.26 is needed)"
+mkdir -p "$BIN" "$STAMPS" "$SRC" "$LOGS"
+
+FORCE=0
+ONLY=()
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    pulumi | langhost | k8s-provider | kube | etcd | kwok) ONLY+=("$arg") ;;
+    -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) die "unknown argument: $arg" ;;
+  esac
+done
+
+wanted() { # wanted TOOL -> the stamp content for TOOL
+  local go_version
+  go_version="$(go env GOVERSION)"
+  case "$1" in
+    pulumi) echo "pulumi $PULUMI_VERSION $go_version" ;;
+    langhost) echo "langhost $PULUMI_VERSION $(sha256sum "$LANGHOST_SRC/main.go" | cut -c1-12) $go_version" ;;
+    k8s-provider) echo "k8s-provider $K8S_PROVIDER_MODULE_VERSION $K8S_PROVIDER_VERSION $go_version" ;;
+    kube) echo "kube $KUBE_VERSION $go_version" ;;
+    etcd) echo "etcd $ETCD_VERSION $go_version" ;;
+    kwok) echo "kwok $KWOK_VERSION $go_version" ;;
+  esac
+}
+
+binaries() { # binaries TOOL -> the files TOOL puts into bin/
+  case "$1" in
+    pulumi) echo pulumi ;;
+    langhost) echo pulumi-language-nodejs ;;
+    k8s-provider) echo pulumi-resource-kubernetes ;;
+    kube) echo kube-apiserver kube-controller-manager kube-scheduler kubectl ;;
+    etcd) echo etcd ;;
+    kwok) echo kwok kwokctl ;;
+  esac
+}
+
+up_to_date() {
+  local tool="$1" b
+  [[ -f "$STAMPS/$tool" && "$(cat "$STAMPS/$tool")" == "$(wanted "$tool")" ]] || return 1
+  for b in $(binaries "$tool"); do [[ -x "$BIN/$b" ]] || return 1; done
+}
+
+# new_wrapper DIR MODULE_NAME GO_VERSION: a fresh wrapper module directory
+new_wrapper() {
+  rm -rf "$1"
+  mkdir -p "$1"
+  printf 'module %s\n\ngo %s\n' "$2" "$3" >"$1/go.mod"
+}
+
+# tools_go DIR IMPORT...: a tools.go that imports the main packages, so `go mod tidy`
+# records everything they need
+tools_go() {
+  local dir="$1" pkg
+  shift
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for pkg in "$@"; do printf '\t_ "%s"\n' "$pkg"; done
+    printf ')\n'
+  } >"$dir/tools.go"
+}
+
+# mod_file MODULE VERSION -> path of that module version's go.mod in Go's cache
+mod_file() { go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p'; }
+# mod_dir MODULE VERSION -> the module's extracted (read-only) directory in Go's cache
+mod_dir() { go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+
+# copy_replaces GOMOD WRAPPER_DIR: repeats GOMOD's replace directives whose target is
+# a module (not a relative path) in the wrapper's go.mod
+copy_replaces() {
+  local line
+  awk '
+    /^replace[[:space:]]*\($/ { inblock = 1; next }
+    inblock && /^\)/ { inblock = 0; next }
+    inblock { print; next }
+    /^replace[[:space:]]/ { sub(/^replace[[:space:]]+/, ""); print }
+  ' "$1" | while IFS= read -r line; do
+    line="${line%%//*}"
+    [[ "$line" == *"=>"* ]] || continue
+    local target="${line#*=>}"
+    target="${target#"${target%%[![:space:]]*}"}"
+    [[ "$target" == .* || "$target" == /* ]] && continue
+    (cd "$2" && go mod edit -replace "$(echo "${line%%=>*}" | xargs | tr ' ' '@')=$(echo "$target" | xargs | tr ' ' '@')")
+  done
+}
+
+build_pulumi() {
+  local dir="$SRC/pulumi"
+  new_wrapper "$dir" app-coupling-tools/pulumi "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit \
+    -require "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" \
+    -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
+  copy_replaces "$(mod_file github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION")" "$dir"
+  tools_go "$dir" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/pulumi" \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+}
+
+build_langhost() {
+  local dir="$SRC/langhost"
+  new_wrapper "$dir" app-coupling-tools/langhost "$(go env GOVERSION | sed 's/^go//')"
+  cp "$LANGHOST_SRC/main.go" "$dir/main.go"
+  (cd "$dir" && go mod edit -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" &&
+    go mod tidy &&
+    go build -trimpath -o "$BIN/pulumi-language-nodejs" \
+      -ldflags "-s -w -X main.version=${PULUMI_VERSION#v}" .)
+}
+
+build_k8s_provider() {
+  local dir="$SRC/k8s-provider" src
+  src="$(mod_dir "$K8S_PROVIDER_MODULE" "$K8S_PROVIDER_MODULE_VERSION")"
+  new_wrapper "$dir" app-coupling-tools/k8s-provider "$(go env GOVERSION | sed 's/^go//')"
+  # The embedded files come from the module's own `go generate` over its committed JSON:
+  # run it on a writable copy of the module (Go's module cache is read-only), then
+  # build the wrapper against that copy.
+  cp -r "$src" "$dir/provider"
+  chmod -R u+w "$dir/provider"
+  (cd "$dir/provider" && go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 &&
+    cd cmd/pulumi-resource-kubernetes && VERSION="$K8S_PROVIDER_VERSION" go generate .)
+  (cd "$dir" && go mod edit \
+    -require "$K8S_PROVIDER_MODULE@$K8S_PROVIDER_MODULE_VERSION" \
+    -replace "$K8S_PROVIDER_MODULE=./provider")
+  copy_replaces "$dir/provider/go.mod" "$dir"
+  tools_go "$dir" "$K8S_PROVIDER_MODULE/cmd/pulumi-resource-kubernetes"
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/pulumi-resource-kubernetes" \
+      -ldflags "-s -w -X $K8S_PROVIDER_MODULE/pkg/version.Version=$K8S_PROVIDER_VERSION" \
+      "$K8S_PROVIDER_MODULE/cmd/pulumi-resource-kubernetes")
+}
+
+build_kube() {
+  local dir="$SRC/kube" kmod staging minor
+  kmod="$(mod_file k8s.io/kubernetes "$KUBE_VERSION")"
+  new_wrapper "$dir" app-coupling-tools/kube "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "k8s.io/kubernetes@$KUBE_VERSION")
+  # k8s.io/kubernetes replaces every staging module with ./staging/src/...: point each
+  # at its published v0.X.Y instead, and repeat its other replaces.
+  staging="v0.${KUBE_VERSION#v1.}"
+  local m
+  while IFS= read -r m; do
+    (cd "$dir" && go mod edit -replace "$m=$m@$staging")
+  done < <(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$kmod")
+  copy_replaces "$kmod" "$dir"
+  if grep -q '^godebug' "$kmod"; then
+    (cd "$dir" && grep '^godebug' "$kmod" >>go.mod)
+  fi
+  tools_go "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+  minor="${KUBE_VERSION#v1.}"
+  minor="${minor%%.*}"
+  local vpkg ldflags=""
+  for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor"
+    ldflags+=" -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/" -ldflags "-s -w$ldflags" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+}
+
+build_etcd() {
+  local dir="$SRC/etcd"
+  new_wrapper "$dir" app-coupling-tools/etcd "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "go.etcd.io/etcd/server/v3@$ETCD_VERSION")
+  tools_go "$dir" go.etcd.io/etcd/server/v3
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/etcd" \
+      -ldflags "-s -w" \
+      go.etcd.io/etcd/server/v3)
+}
+
+build_kwok() {
+  local dir="$SRC/kwok"
+  new_wrapper "$dir" app-coupling-tools/kwok "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "sigs.k8s.io/kwok@$KWOK_VERSION")
+  copy_replaces "$(mod_file sigs.k8s.io/kwok "$KWOK_VERSION")" "$dir"
+  tools_go "$dir" sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/" \
+      -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" \
+      sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl)
+}
+
+run_tool() {
+  local tool="$1" fn start secs kind
+  fn="build_${tool//-/_}"
+  if ((FORCE == 0)) && up_to_date "$tool"; then
+    log "$tool: up to date ($(cat "$STAMPS/$tool"))"
+    return 0
+  fi
+  # "cold" = the binary was never built at this version here; "warm" = a rebuild
+  # (--force) with Go's module and build caches already filled
+  kind=cold
+  [[ -f "$STAMPS/$tool" && "$(cat "$STAMPS/$tool")" == "$(wanted "$tool")" ]] && kind=warm
+  log "$tool: building ($(wanted "$tool"), $kind; log: $LOGS/$tool.log)"
+  start=$SECONDS
+  if ! "$fn" >"$LOGS/$tool.log" 2>&1; then
+    secs=$((SECONDS - start))
+    printf '%s %s FAILED after %ss\n' "$(date -u +%FT%TZ)" "$(wanted "$tool")" "$secs" >>"$TIMES"
+    tail -n 20 "$LOGS/$tool.log" >&2
+    log "$tool: FAILED after ${secs}s (full log: $LOGS/$tool.log)"
+    return 1
+  fi
+  secs=$((SECONDS - start))
+  wanted "$tool" >"$STAMPS/$tool"
+  printf '%s %s %ss %s\n' "$(date -u +%FT%TZ)" "$(wanted "$tool")" "$secs" "$kind" >>"$TIMES"
+  log "$tool: built in ${secs}s"
+}
+
+ALL=(pulumi langhost k8s-provider kube etcd kwok)
+((${#ONLY[@]})) || ONLY=("${ALL[@]}")
+failed=()
+total_start=$SECONDS
+for tool in "${ONLY[@]}"; do
+  run_tool "$tool" || failed+=("$tool")
+done
+log "done in $((SECONDS - total_start))s"
+
+if ((${#failed[@]})); then
+  die "failed: ${failed[*]} (see $LOGS/)"
+fi
+all_built=1
+for tool in "${ALL[@]}"; do up_to_date "$tool" || all_built=0; done
+if ((all_built)); then
+  for tool in "${ALL[@]}"; do wanted "$tool"; done >"$TOOLS/versions"
+  log "all tools in $BIN (versions: $TOOLS/versions)"
+fi
