@@ -53,7 +53,10 @@ export function providerArgs(config: AppConfig, target: Partial<ClusterTarget>, 
     // immutable); with it a credential rotation patches the fixed-name pull Secret in place.
     const common = { enableSecretMutable: true };
     if (config.renderYamlTo !== undefined) {
-        return { ...common, renderYamlToDirectory: path.join(config.renderYamlTo, renderSubdir ?? "") };
+        // kubeconfig "" on purpose: left unset, @pulumi/kubernetes fills it from $KUBECONFIG
+        // (provider.js: `args.kubeconfig ?? getEnv("KUBECONFIG")`), which CheckConfig then
+        // rejects; it counts only non-empty strings (truthyValue), so "" renders anywhere.
+        return { ...common, kubeconfig: "", renderYamlToDirectory: path.join(config.renderYamlTo, renderSubdir ?? "") };
     }
     return {
         ...common,

@@ -71,9 +71,22 @@ describe("issue 11: what a live cluster would break", () => {
             assert.equal(providers.length, 2);
             for (const p of providers) {
                 assert.deepEqual(renderCheckFailures(p.inputs), [], p.name);
-                assert.equal(p.inputs.kubeconfig, undefined, p.name);
+                assert.equal(p.inputs.kubeconfig, "", `${p.name}: an empty kubeconfig, so $KUBECONFIG cannot fill it in`);
             }
             assert.deepEqual(providers.map((p) => p.inputs.renderYamlToDirectory).sort(), ["out/echo-cluster", "out/generator-cluster"]);
+        });
+
+        it("with KUBECONFIG set in the environment (a developer's machine) the provider still passes CheckConfig", async () => {
+            // @pulumi/kubernetes fills an unset kubeconfig from $KUBECONFIG (provider.js);
+            // the real engine run (e2e:engine stage A) failed on exactly this
+            const saved = process.env.KUBECONFIG;
+            process.env.KUBECONFIG = "/home/dev/.kube/config";
+            try {
+                const e = await evaluate({ coupling: "pod", renderYamlTo: "out", images: PREBUILT });
+                assert.deepEqual(renderCheckFailures(one(e, K8S_PROVIDER, "app").inputs), []);
+            } finally {
+                if (saved === undefined) delete process.env.KUBECONFIG; else process.env.KUBECONFIG = saved;
+            }
         });
 
         it("outside render mode the contexts still reach the providers", async () => {
