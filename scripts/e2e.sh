@@ -17,7 +17,7 @@ for part in "${parts[@]}"; do
   log="$(mktemp)"
   npm run -s "$part" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  line="$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1)"
+  line="$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1)"
   rm -f "$log"
   if [[ -z "$line" ]]; then
     echo "e2e: $part printed no closing line (exit $rc): counted as one failure"
