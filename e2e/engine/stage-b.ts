@@ -3,6 +3,7 @@
 // sequence on one stack, the retained claim, Pod Security admission, and destroy.
 import * as fs from "fs";
 import * as path from "path";
+import { generatorNamespace } from "../../components/couplings/clusters";
 import { Cluster, createCluster, createStaticVolumes, kubectl, kubectlJson, kubectlOk, startLoadBalancerStandIn } from "./kwok";
 import {
     assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumi, pulumiOk, record, REPO, run, skip,
@@ -22,9 +23,11 @@ function clusterConfig(cs: Clusters, coupling: Coupling, images: Record<string, 
         storage: { size: "1Gi", accessMode: "ReadWriteOnce", retainOnDelete: retain },
     };
     if (coupling === "clusters") {
+        // echo stays on the cluster the single-cluster couplings use (cluster A), as the
+        // program's "app" site does; the generator side moves to cluster B
         config.clusters = {
-            generator: { context: cs.a.context, kubeconfig: cs.a.kubeconfig },
-            echo: { context: cs.b.context, kubeconfig: cs.b.kubeconfig },
+            generator: { context: cs.b.context, kubeconfig: cs.b.kubeconfig },
+            echo: { context: cs.a.context, kubeconfig: cs.a.kubeconfig },
             // kwok gives LoadBalancer Services no address: name the generator's URL
             generatorUrl: "http://generator.e2e.example:8080",
         };
@@ -45,8 +48,13 @@ function kubeEnv(ws: Workspace): NodeJS.ProcessEnv {
 }
 
 /** The cluster(s) a coupling's workloads run in. */
-function clustersOf(cs: Clusters, coupling: Coupling): Cluster[] {
-    return coupling === "clusters" ? [cs.a, cs.b] : [cs.a];
+/**
+ * Where a coupling's workloads are: the stack's namespace on cluster A (echo, or both
+ * programs), and with `clusters` the generator side's own namespace on cluster B
+ * (components/couplings/clusters.ts, generatorNamespace).
+ */
+function placesOf(cs: Clusters, coupling: Coupling, namespace: string): [Cluster, string][] {
+    return coupling === "clusters" ? [[cs.a, namespace], [cs.b, generatorNamespace(namespace)]] : [[cs.a, namespace]];
 }
 
 function assertDeploymentsReady(c: Cluster, namespace: string): number {
@@ -147,9 +155,9 @@ export async function stageB(ws: Workspace): Promise<void> {
         writeStackFile(ws, stack, clusterConfig(clusters, "clusters", images, false));
         try {
             const r = pulumi(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: NO_LB_LIMIT_S * 1000, env: kubeEnv(ws) });
-            const waiting = kubectlJson<{ items: any[] }>(clusters.a, ["get", "services", "-A"]).items // eslint-disable-line @typescript-eslint/no-explicit-any
+            const waiting = [clusters.a, clusters.b].flatMap((c) => kubectlJson<{ items: any[] }>(c, ["get", "services", "-A"]).items // eslint-disable-line @typescript-eslint/no-explicit-any
                 .filter((s) => s.spec.type === "LoadBalancer" && !s.status?.loadBalancer?.ingress?.length)
-                .map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+                .map((s) => `${c.context}: ${s.metadata.namespace}/${s.metadata.name}`));
             assert(r.code === 0, `pulumi up did not complete (exit ${r.code}); LoadBalancer Services without an address: ${waiting.join(", ") || "none"}\n${tail(r.output, 15)}`);
         } finally {
             pulumi(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
@@ -171,9 +179,9 @@ export async function stageB(ws: Workspace): Promise<void> {
             record(`${coupling}: pulumi up on kwok ${secs(r.ms)}`);
             namespace = String(stackOutputs(ws, stack).namespace ?? "");
             assert(namespace, "the stack has no namespace output");
-            let deployments = 0;
-            for (const c of clustersOf(clusters, coupling)) deployments += assertDeploymentsReady(c, namespace);
-            assert(deployments > 0, `no Deployments in ${namespace}`);
+            for (const [c, ns] of placesOf(clusters, coupling, namespace)) {
+                assert(assertDeploymentsReady(c, ns) > 0, `no Deployments in ${ns} (${c.context})`);
+            }
         });
         if (!deployed) continue;
         let noopMs = 0;
@@ -248,15 +256,16 @@ async function switchSequence(ws: Workspace, clusters: Clusters, images: Record<
             const r = up(ws, stack);
             record(`switch ${from} -> ${coupling}: ${secs(r.ms)}`);
             namespace = String(stackOutputs(ws, stack).namespace ?? "");
-            for (const c of clustersOf(clusters, coupling)) assertDeploymentsReady(c, namespace);
+            for (const [c, ns] of placesOf(clusters, coupling, namespace)) {
+                assert(assertDeploymentsReady(c, ns) > 0, `no Deployments in ${ns} (${c.context})`);
+            }
             const ns = settle(clusters.a, namespace);
             namespaceUids.push({ step: coupling, uid: ns.uid });
-            if (coupling === "clusters") settle(clusters.b, namespace);
-            if (coupling !== "clusters") {
-                const svc = echoService(clusters.a, namespace);
-                assert(svc, `no echo Service in ${namespace} (${clusters.a.context})`);
-                if (i < 4) echoUids.push({ coupling, uid: svc.uid });
-            }
+            if (coupling === "clusters") settle(clusters.b, generatorNamespace(namespace));
+            // echo never leaves cluster A in this sequence: its Service is the same object throughout
+            const svc = echoService(clusters.a, namespace);
+            assert(svc, `no echo Service in ${namespace} (${clusters.a.context})`);
+            echoUids.push({ coupling: `${i}:${coupling}`, uid: svc.uid });
         });
         if (!ok) {
             switchOk = false;
@@ -264,13 +273,13 @@ async function switchSequence(ws: Workspace, clusters: Clusters, images: Record<
         }
     }
     if (switchOk) record(`whole switch sequence ${sequence.join(" -> ")}: ${secs(Date.now() - seqStart)}`);
-    if (echoUids.length === 4) {
-        await check("stage B switch: the echo Service keeps its UID across pod -> container -> volume -> service", () => {
+    if (echoUids.length === sequence.length) {
+        await check(`stage B switch: the echo Service keeps its UID across ${sequence.join(" -> ")} (echo stays on ${clusters.a.context})`, () => {
             const uids = new Set(echoUids.map((e) => e.uid));
             assert(uids.size === 1, `the echo Service was replaced: ${echoUids.map((e) => `${e.coupling}=${e.uid}`).join(", ")}`);
         });
     } else {
-        skip("stage B switch: echo Service UID unchanged", "the switch sequence did not reach service");
+        skip("stage B switch: echo Service UID unchanged", "the switch sequence did not complete");
     }
     if (namespaceUids.length >= 2) {
         await check(`stage B switch: the namespace in ${clusters.a.context} is never deleted and recreated`, () => {
@@ -281,7 +290,7 @@ async function switchSequence(ws: Workspace, clusters: Clusters, images: Record<
     await check("stage B switch: pulumi destroy leaves nothing behind", () => {
         pulumiOk(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
         const left = [...leftovers(clusters.a, namespace).map((l) => `${clusters.a.context}: ${l}`),
-            ...leftovers(clusters.b, namespace).map((l) => `${clusters.b.context}: ${l}`)]
+            ...leftovers(clusters.b, generatorNamespace(namespace)).map((l) => `${clusters.b.context}: ${l}`)]
             .filter((l) => !/\(Terminating\)$/.test(l));
         assert(left.length === 0, `left behind:\n${left.join("\n")}`);
     });
