@@ -1,12 +1,15 @@
-// Helpers for running the images' scripts as real local processes: shared by the
-// images.*.spec.ts files and bench/echo-http.ts, so that each exists exactly once.
+// Helpers for running the images' scripts as real local processes, shared by the
+// images.*.spec.ts files so that each exists exactly once (the tools use lib/).
 // Nothing here spawns anything on import: the interpreter look-ups run on first use.
 import { ChildProcess, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { freePort, sleep } from "../lib/net";
+
+// shared with the tools (lib/net.ts); re-exported for the specs that import them from here
+export { freePort, sleep };
 
 // ---- per-test cleanup ---------------------------------------------------------------------
 
@@ -65,7 +68,6 @@ export function cleanupRegistry(prefix: string): Cleanup {
 
 // ---- processes ----------------------------------------------------------------------------
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Poll cond (sync or async) until it returns true; a throw counts as "not yet" (a server
@@ -149,17 +151,6 @@ export function finished(child: ChildProcess, timeoutMs: number): Promise<Finish
 
 // ---- HTTP on 127.0.0.1 --------------------------------------------------------------------
 
-/** A port free right now on 127.0.0.1 (the OS picks it; we close it again at once). */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
 export interface Reply {
     status: number;
