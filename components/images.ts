@@ -17,7 +17,6 @@ import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, DIGEST_REF, IMAGES_FOR, ImageName } from "./config";
-import { selfReference } from "./couplings/claim";
 
 export type ImageRefs = Partial<Record<ImageName, pulumi.Output<string>>>;
 
@@ -125,6 +124,8 @@ export interface AppImagesArgs {
     config: AppConfig;
     /** Directory holding generator/, echo/ and app/; tests point it at a copy. */
     imagesDir?: string;
+    /** This stack's last `builtImages` output (program.ts reads it back); unset = none. */
+    builtBefore?: pulumi.Input<string[] | undefined>;
 }
 
 export class AppImages extends pulumi.ComponentResource {
@@ -171,8 +172,9 @@ export class AppImages extends pulumi.ComponentResource {
             // The content tags this stack built on its last run: their Image resources stay
             // registered (unchanged, so the provider neither builds nor pushes), else the run
             // after a build would drop them from the state.
-            const builtBefore = selfReference(config, this).getOutput("builtImages")
-                .apply((names: unknown) => (Array.isArray(names) ? names as string[] : []));
+            // a stack output read back may be anything an earlier version exported
+            const builtBefore = pulumi.output(args.builtBefore)
+                .apply((names) => (Array.isArray(names) ? names : []));
             const built: pulumi.Output<string | undefined>[] = [];
             for (const image of needed) {
                 const spec = BUILD_SPECS[image];

@@ -9,7 +9,7 @@ import { PodCoupling } from "./couplings/pod";
 import { ServiceCoupling } from "./couplings/service";
 import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
-import { ClaimRecord, selfReference } from "./couplings/claim";
+import { ClaimRecord } from "./couplings/claim";
 import { ClusterSite, echoEndpoint } from "./site";
 import { ECHO_PORT } from "./workload";
 
@@ -52,8 +52,33 @@ export interface DeployOptions {
     imagesDir?: string;
 }
 
+/**
+ * The stack's own last outputs. A StackReference to the stack being deployed reads its
+ * last checkpoint (during preview too), which is what lets a preview compare the config
+ * with the claim that exists (the pattern a Pulumi maintainer gives in pulumi/pulumi#3722
+ * for "reading an output of a stack back in to the same stack on future updates"). Under
+ * the local backend the organization is `organization`. After `pulumi destroy` the stack
+ * has no outputs, so the first run after it has nothing to compare with.
+ */
+function selfReference(config: AppConfig): pulumi.StackReference {
+    let org = "organization";
+    try {
+        org = pulumi.getOrganization();
+    } catch { /* test mocks without an organization */ }
+    return new pulumi.StackReference("previous-outputs", { name: `${org}/${config.project}/${config.stack}` });
+}
+
 export function deployStack(config: AppConfig, options: DeployOptions = {}): StackOutputs {
-    const images = new AppImages("images", { config, imagesDir: options.imagesDir });
+    // The stack's own last outputs, read at most once and only where needed: the content
+    // tags it built (images.ts) and the claim it holds (claim.ts).
+    let self: pulumi.StackReference | undefined;
+    const previousOutput = (key: string) => (self ??= selfReference(config)).getOutput(key);
+
+    const builds = !config.prebuiltImages && !config.imagesFromStack;
+    const images = new AppImages("images", {
+        config, imagesDir: options.imagesDir,
+        builtBefore: builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined,
+    });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
 
     // One site, "app", in every coupling: in `clusters` it is the echo side. The namespace,
@@ -79,7 +104,7 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     // What the stack last said about its claim: needed to check a `volume` run, and to
     // remember a retained claim while the stack runs another coupling.
     const previousClaim = config.coupling === "volume" || config.storage.retainOnDelete
-        ? selfReference(config, site).getOutput("claim") as pulumi.Output<ClaimRecord | undefined>
+        ? previousOutput("claim") as pulumi.Output<ClaimRecord | undefined>
         : undefined;
     const remembered = config.storage.retainOnDelete ? previousClaim : undefined;
 

@@ -31,8 +31,6 @@ async function evaluateImages(world: World, config: Record<string, string> = {},
         newResource(args) {
             created.push({ type: args.type, name: args.name, inputs: args.inputs });
             const state: Record<string, unknown> = { ...args.inputs };
-            // the stack's own last outputs (components/images.ts reads builtImages back)
-            if (args.type === "pulumi:pulumi:StackReference") state.outputs = previousOutputs;
             if (args.type === IMAGE) {
                 const tagged = String(args.inputs.imageName);
                 const repo = tagged.replace(/:[^:/]+$/, "");
@@ -55,7 +53,8 @@ async function evaluateImages(world: World, config: Record<string, string> = {},
     }, PROJECT, "test", false);
     pulumi.runtime.setAllConfig({ [`${PROJECT}:coupling`]: "pod", ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, v])) },
         Object.keys(config).includes("registryPassword") ? [`${PROJECT}:registryPassword`] : []);
-    const images = new AppImages("images", { config: loadConfig({ hostArch: "x64" }) });
+    // the stack's own last outputs, as program.ts reads them back
+    const images = new AppImages("images", { config: loadConfig({ hostArch: "x64" }), builtBefore: previousOutputs.builtImages as string[] | undefined });
     const refs: Record<string, string> = {};
     for (const [name, output] of Object.entries(images.refs)) {
         refs[name] = await new Promise<string>((resolve) => output!.apply((v) => { resolve(v); return v; }));

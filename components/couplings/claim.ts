@@ -1,5 +1,5 @@
 // The `volume` coupling's claim across runs: its fixed name, what the stack remembers of
-// it (the `claim` stack output, read back through a StackReference to this same stack),
+// it (the `claim` stack output, read back through program.ts's selfReference),
 // and the changes refused at preview because Kubernetes cannot make them to a claim.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,22 +19,6 @@ export interface ClaimRecord {
 /** The claim's fixed name: found again after a retain, never auto-named. */
 export function claimName(config: AppConfig): string {
     return config.storage.claimName ?? fixedName(config, "data");
-}
-
-/**
- * The stack's own last outputs. A StackReference to the stack being deployed reads its
- * last checkpoint (during preview too), which is what lets a preview compare the config
- * with the claim that exists (the pattern a Pulumi maintainer gives in pulumi/pulumi#3722
- * for "reading an output of a stack back in to the same stack on future updates"). Under
- * the local backend the organization is `organization`. After `pulumi destroy` the stack
- * has no outputs, so the first run after it has nothing to compare with.
- */
-export function selfReference(config: AppConfig, parent?: pulumi.Resource): pulumi.StackReference {
-    let org = "organization";
-    try {
-        org = pulumi.getOrganization();
-    } catch { /* test mocks without an organization */ }
-    return new pulumi.StackReference("previous-outputs", { name: `${org}/${config.project}/${config.stack}` }, { parent });
 }
 
 export class ClaimChangeError extends Error {

@@ -78,12 +78,13 @@ export class VolumeCoupling extends pulumi.ComponentResource {
         // after a drain, replacements wait until every old claim user is gone (its volume
         // detached), then the first goes anywhere and the rest follow.
         const rwo = storage.accessMode === "ReadWriteOnce";
+        const claimUser = { [CLAIM_USER_LABEL]: labelValue(next.name) };
         const together = rwo ? {
-            extraPodLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) },
+            extraPodLabels: claimUser,
             affinity: {
                 podAffinity: {
                     requiredDuringSchedulingIgnoredDuringExecution: [{
-                        labelSelector: { matchLabels: { [CLAIM_USER_LABEL]: labelValue(next.name) } },
+                        labelSelector: { matchLabels: claimUser },
                         topologyKey: "kubernetes.io/hostname",
                     }],
                 },
