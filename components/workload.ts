@@ -122,7 +122,7 @@ const httpProbe = (path: string, port: string, periodSeconds: number): k8s.types
 function generatorEnv(config: AppConfig) {
     return [
         { name: "DATA_DIR", value: DATA_DIR },
-        { name: "INTERVAL_SECONDS", value: String(config.generatorIntervalSeconds) },
+        { name: "INTERVAL_SECONDS", value: config.generatorInterval },
         { name: "MAX_LINES", value: String(config.maxLines) },
     ];
 }

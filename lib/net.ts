@@ -1,4 +1,4 @@
-// Small process helpers the tools need (bench), kept out of test/ so tools never import tests.
+// Small process helpers the tools need (bench, the e2e suites), kept out of test/ so tools never import tests.
 import * as net from "net";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -266,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
         return !why;
     });
     const clusters = [...new Set(objects.map((o) => o.cluster.provider))];
-    const noteLines = (extra: string[] = []) => [...notes, ...extra].map((n) => `# NOTE: ${n}\n`).join("");
+    const noteLines = (lines: string[]) => lines.map((n) => `# NOTE: ${n}\n`).join("");
     if (args.out) {
         try {
             prepareOutDir(args.out);
@@ -284,7 +284,7 @@ async function main(argv: string[]): Promise<number> {
                 fs.mkdirSync(path.dirname(file), { recursive: true });
                 // what was left out for this cluster is said at the top of its first file
                 const clusterNotes = i > 0 ? [] : notes.filter((n) => mine.some((m) => n.includes(` ${m.object.metadata?.namespace}/`)));
-                fs.writeFileSync(file, clusterNotes.map((n) => `# NOTE: ${n}\n`).join("") + renderDocument(o, placeholders));
+                fs.writeFileSync(file, noteLines(clusterNotes) + renderDocument(o, placeholders));
                 written.push(rel);
             });
         }
@@ -295,7 +295,7 @@ async function main(argv: string[]): Promise<number> {
         const extra = clusters.length > 1
             ? [`objects for ${clusters.length} clusters (${clusters.join(", ")}): apply each cluster's part to its own cluster; --out DIR writes one directory per cluster`]
             : [];
-        process.stdout.write(noteLines(extra) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
+        process.stdout.write(noteLines([...notes, ...extra]) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
     }
     const marked = new Set(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))).map((p) => p.what.split(" (")[0]));
     const summary = [`render: ${objects.length} objects, coupling ${evaluation.config.coupling}, stack ${config.stack}`,

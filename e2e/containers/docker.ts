@@ -1,6 +1,7 @@
 // Small helpers for driving the docker CLI and HTTP from the container e2e suite.
 import { spawn, spawnSync } from "child_process";
 import * as http from "http";
+import { sleep } from "../../lib/net";
 
 export interface Run {
     code: number | null;
@@ -47,7 +48,7 @@ export function dockerOk(args: string[], timeoutMs = 120_000, input?: string | B
     return r.stdout.trim();
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 export interface Reply {
     status: number;

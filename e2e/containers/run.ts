@@ -7,12 +7,12 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BUILD_SPECS, DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "../../components/images";
 import type { ImageName } from "../../components/config";
 import { evaluate, Evaluation, minimalConfig, TWO_CLUSTERS } from "../../lib/evaluate";
+import { freePort } from "../../lib/net";
 import { Base, ensureBase, fromImages } from "./bases";
 import { docker, dockerOk, get, GiveUp, run, sleep, waitFor } from "./docker";
 import { Cluster, PodPlan, removeLeftovers, StartedPod, Variant } from "./pods";
@@ -630,15 +630,6 @@ function registryDigest(port: number, repo: string, tag: string): Promise<string
         });
         req.on("error", reject);
         req.end();
-    });
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-        const s = net.createServer().listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
     });
 }
 
