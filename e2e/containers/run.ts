@@ -10,7 +10,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { BUILD_SPECS, DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "../../components/images";
-import type { ImageName } from "../../components/config";
+import { COUPLINGS, Coupling, IMAGE_NAMES } from "../../components/config";
 import { evaluate, Evaluation, minimalConfig, TWO_CLUSTERS } from "../../lib/evaluate";
 import { freePort } from "../../lib/net";
 import { Base, ensureBase, fromImages } from "./bases";
@@ -71,9 +71,6 @@ function close(): never {
 
 // ---- what the program says ------------------------------------------------------------
 
-const COUPLINGS = ["container", "pod", "volume", "service", "clusters"] as const;
-type Coupling = (typeof COUPLINGS)[number];
-const NAMES: ImageName[] = ["generator", "echo", "app"];
 const HOST_ARCH = process.arch;
 /** The generator side's external address in `clusters` (the config key the program offers). */
 const GENERATOR_URL = "http://generator.cluster-a.example:8080";
@@ -166,7 +163,7 @@ async function main(): Promise<void> {
     // ---- 2. bases
     const bases: Base[] = [];
     const baseOk = await check("bases: every FROM image available (real, else a local stand-in)", () => {
-        const names = [...new Set(NAMES.flatMap((n) => fromImages(path.join(DEFAULT_IMAGES_DIR, BUILD_SPECS[n].dockerfile))))];
+        const names = [...new Set(IMAGE_NAMES.flatMap((n) => fromImages(path.join(DEFAULT_IMAGES_DIR, BUILD_SPECS[n].dockerfile))))];
         const tryPull = process.env.E2E_PULL !== "0";
         const t = Date.now();
         for (const name of names) bases.push(ensureBase(name, work, tryPull));
@@ -192,7 +189,7 @@ async function main(): Promise<void> {
     if (!builder) close();
     const refs: Record<string, string> = {}; // image name -> repo:tag built
     const localByRepo: Record<string, string> = {}; // repository -> local ref
-    for (const name of NAMES) {
+    for (const name of IMAGE_NAMES) {
         const spec = BUILD_SPECS[name];
         const repo = imageRepository(config, name);
         const tag = imageTag(DEFAULT_IMAGES_DIR, name, platform);
@@ -220,7 +217,7 @@ async function main(): Promise<void> {
             return tag;
         });
     }
-    if (Object.keys(refs).length < NAMES.length) {
+    if (Object.keys(refs).length < IMAGE_NAMES.length) {
         skip("couplings, faults, registry", "not every image built");
         close();
     }

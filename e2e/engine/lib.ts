@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { COUPLINGS as ALL_COUPLINGS, Coupling } from "../../components/config";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const PROJECT = "app-coupling";
@@ -275,11 +276,8 @@ export function imagesConfig(): { images: Record<string, string>; source: string
     return { images: PLACEHOLDER_IMAGES, source: "placeholder digests (no e2e:containers digests file)" };
 }
 
-export const ALL_COUPLINGS = ["container", "pod", "volume", "service", "clusters"] as const;
-export type Coupling = (typeof ALL_COUPLINGS)[number];
+export type { Coupling };
 /** E2E_ENGINE_COUPLINGS=pod,volume narrows the per-coupling checks (for iterating). */
 export const COUPLINGS: readonly Coupling[] = process.env.E2E_ENGINE_COUPLINGS
     ? ALL_COUPLINGS.filter((c) => process.env.E2E_ENGINE_COUPLINGS!.split(",").includes(c))
     : ALL_COUPLINGS;
-/** Couplings where echo is its own workload (echoReplicas allowed). */
-export const ECHO_OWN_WORKLOAD: readonly string[] = ["volume", "service", "clusters"];

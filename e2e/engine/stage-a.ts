@@ -6,8 +6,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { diffObjectSets, normalize, parseYamlStream, readYamlTree } from "./objects";
+import { ECHO_IS_OWN_WORKLOAD } from "../../components/config";
 import {
-    assert, check, CheckError, COUPLINGS, Coupling, ECHO_OWN_WORKLOAD, ensureStack, imagesConfig, pulumi, pulumiOk, REPO,
+    assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumi, pulumiOk, REPO,
     repoStackConfig, run, tail, Workspace, writeStackFile,
 } from "./lib";
 
@@ -17,7 +18,7 @@ export const STACK_FILES = (process.env.E2E_ENGINE_STACKS ?? "dev,staging,prod")
 /** The stack file's config for one coupling, in render mode, deploying prebuilt images. */
 export function renderConfig(ws: Workspace, stack: string, coupling: Coupling, images: Record<string, string>): Record<string, unknown> {
     const config: Record<string, unknown> = { ...repoStackConfig(stack), coupling, images };
-    if (!ECHO_OWN_WORKLOAD.includes(coupling)) delete config.echoReplicas;
+    if (!ECHO_IS_OWN_WORKLOAD.includes(coupling)) delete config.echoReplicas;
     config.renderYamlTo = path.join(ws.dir, "rendered", `${stack}-${coupling}`);
     if (coupling === "clusters") {
         config.clusters = {
