@@ -1,6 +1,7 @@
 // The real node as the suite drives it: `e2e/node/cluster.sh` (npm run e2e:node) brings
 // it up and down; what it wrote to its env file says how to reach it.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Cluster, kubectl, kubectlJson } from "../lib/kubectl";
 import { assert, CheckError } from "../lib/ledger";
@@ -8,6 +9,9 @@ import { run, RunResult, sleepSync, tail } from "../lib/processes";
 import { REPO } from "../lib/workspace";
 
 export const CLUSTER_SCRIPT = path.join(REPO, "e2e", "node", "cluster.sh");
+/** The node's state directory: the same default as cluster.sh's. */
+export const NODE_DIR = process.env.APP_COUPLING_NODE_DIR ??
+    path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"), "app-coupling", "node");
 
 /** The node's cluster and the addresses `up` wrote to its env file. */
 export interface Node extends Cluster {

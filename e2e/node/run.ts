@@ -29,7 +29,7 @@ import { background, run, sleepSync, tail } from "../lib/processes";
 import { missingTools, TOOLS } from "../lib/tools";
 import { ensureStack, ENGINE_TOOLS, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import {
-    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, pods, readNode, snapshotDiff, volumesOf,
+    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
     waitSettled,
 } from "./node";
 import { readOutcomes, request, summarize } from "./traffic";
@@ -312,24 +312,30 @@ async function main(): Promise<void> {
 
     const ws = makeWorkspace();
     console.log(`e2e:node: tools ${TOOLS}, workspace ${ws.dir}, images from ${source}`);
-    if (clusterScript("status", 20_000).code === 0 || fs.existsSync(path.join(process.env.APP_COUPLING_NODE_DIR ?? "", "baseline"))) {
-        note("a node was left up (or half down) by an earlier run: taking it down first");
-        clusterScript("down");
-    }
-    const before = clusterScript("snapshot", 30_000).stdout;
+    // E2E_NODE_KEEP=1: a node that is up is used as it is, and left up at the end (for iterating)
+    const keep = !!process.env.E2E_NODE_KEEP;
+    const alreadyUp = clusterScript("status", 20_000).code === 0;
+    let before = "";
     let node: Node | undefined;
-    onCleanup("node", () => {
-        if (process.env.E2E_NODE_KEEP) return;
-        const r = clusterScript("down");
-        if (r.code !== 0) console.log(`  cleanup: npm run e2e:node -- down exited ${r.code}:\n${tail(r.output, 15)}`);
-    });
+    if (!(keep && alreadyUp)) {
+        if (alreadyUp || fs.existsSync(path.join(NODE_DIR, "baseline"))) {
+            note("a node was left up (or half down) by an earlier run: taking it down first");
+            clusterScript("down");
+        }
+        before = clusterScript("snapshot", 30_000).stdout;
+        onCleanup("node", () => {
+            if (keep) return;
+            const r = clusterScript("down");
+            if (r.code !== 0) console.log(`  cleanup: npm run e2e:node -- down exited ${r.code}:\n${tail(r.output, 15)}`);
+        });
+    }
     await check("stage C: npm run e2e:node -- up: node Ready, DNS, storage, registry", () => {
-        const r = clusterScript("up");
-        if (r.code !== 0) throw new CheckError(`exited ${r.code}:\n${tail(r.output, 25)}`);
+        const r = keep && alreadyUp ? undefined : clusterScript("up");
+        if (r && r.code !== 0) throw new CheckError(`exited ${r.code}:\n${tail(r.output, 25)}`);
         node = readNode();
-        record(`node bring-up ${secs(r.ms)} (npm run e2e:node -- up, to node Ready)`);
+        if (r) record(`node bring-up ${secs(r.ms)} (npm run e2e:node -- up, to node Ready)`);
         for (const ref of new Set(Object.values(images))) assert(inRegistry(ref), `the registry on localhost:5001 does not hold ${ref} (npm run e2e:containers pushes it)`);
-        return `kubeconfig ${node.kubeconfig}`;
+        return `kubeconfig ${node.kubeconfig}${r ? "" : " (kept from before: E2E_NODE_KEEP)"}`;
     });
     if (!node) {
         skip("stage C: every deployment", "no node");
@@ -341,7 +347,7 @@ async function main(): Promise<void> {
     if (PARTS.includes("switch")) await switchUnderTraffic(ws, node, images, ws.dir);
     skip("stage C clusters: two real nodes", "not attempted: one node per machine (the second would need a network namespace of its own)");
 
-    if (!process.env.E2E_NODE_KEEP) {
+    if (!keep) {
         await check("stage C: npm run e2e:node -- down leaves the machine as before up (processes, mounts, cgroups, KUBE-* chains, links, routes, sysctls)", () => {
             const r = clusterScript("down");
             assert(r.code === 0, `down exited ${r.code}:\n${tail(r.output, 20)}`);
