@@ -4,8 +4,9 @@
 # Installs what it needs when missing (as root, from Debian's apt: docker.io, docker-registry;
 # busybox-static is only downloaded, to build stand-in bases), starts dockerd when no engine
 # answers, runs the checks (e2e/containers/run.ts) and stops what it started. The checks
-# print one line each and the closing line "N passed, N failed, N skipped"; without any
-# engine every check is skipped, with the reason. Safe in CI: no stdin, bounded in time.
+# print one line each and the closing line "e2e:containers: N passed, N failed, N skipped";
+# without any engine the layer prints why and counts as skipped. Safe in CI: no stdin,
+# bounded in time (E2E_TIMEOUT seconds).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
