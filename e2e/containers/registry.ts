@@ -1,15 +1,14 @@
 // A round trip through a real registry (Debian's docker-registry on localhost:5001, or the
 // one already there): push, pull by digest, run by digest; and what the registry answers
 // for a content tag when two cold builds of the same content differ.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { BUILD_SPECS, DEFAULT_IMAGES_DIR } from "../../components/images";
 import { freePort } from "../../lib/net";
 import { get } from "../lib/http";
-import { assert, check, onCleanup, skip, Skip } from "../lib/ledger";
-import { GiveUp, run, waitFor } from "../lib/processes";
+import { assert, check, skip, Skip } from "../lib/ledger";
+import { background, GiveUp, run, waitFor } from "../lib/processes";
 import { Builder } from "./builds";
 import { docker, dockerOk } from "./docker";
 import { numbers } from "./numbers";
@@ -28,10 +27,7 @@ function startRegistry(storage: string, port: number, work: string, confDir = wo
         `http: { addr: "127.0.0.1:${port}" }`,
         "",
     ].join("\n"));
-    const p = spawn("docker-registry", ["serve", conf], { stdio: ["ignore", "ignore", fs.openSync(path.join(work, `registry-${port}.log`), "a")] });
-    onCleanup(`docker-registry on 127.0.0.1:${port}`, () => {
-        if (p.exitCode === null) p.kill("SIGTERM");
-    });
+    const p = background(`docker-registry on 127.0.0.1:${port}`, "docker-registry", ["serve", conf], { log: path.join(work, `registry-${port}.log`) });
     return waitFor(`registry on 127.0.0.1:${port}`, async () => {
         if (p.exitCode !== null) throw new GiveUp(`docker-registry exited ${p.exitCode}: ${fs.readFileSync(path.join(work, `registry-${port}.log`), "utf8").slice(-500)}`);
         return (await get("127.0.0.1", port, "/v2/")).status === 200;

@@ -20,10 +20,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-containers.XXXXXX")
 export E2E_WORK="$WORK"
 started_dockerd=
 
+# run.ts stops the dockerd started here with its other cleanups (before its closing line);
+# this stops it when run.ts could not (killed, timed out).
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_started() {
     local rc=$?
-    if [ -n "$started_dockerd" ]; then
+    if [ -n "$started_dockerd" ] && kill -0 "$started_dockerd" 2>/dev/null; then
         say "stopping the dockerd we started (pid $started_dockerd)"
         kill "$started_dockerd" 2>/dev/null
         for _ in $(seq 1 50); do kill -0 "$started_dockerd" 2>/dev/null || break; sleep 0.2; done
@@ -90,6 +92,7 @@ else
 fi
 
 # ---- the checks -----------------------------------------------------------------------
+[ -n "$started_dockerd" ] && export E2E_STARTED_DOCKERD="$started_dockerd"
 # Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 14 min).
 timeout --kill-after=20 "${E2E_TIMEOUT:-840}" npx ts-node --transpile-only e2e/containers/run.ts </dev/null
 rc=$?

@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { abort, close, onCleanup, runCleanups, skipLayer, startLayer } from "../lib/ledger";
+import { abort, close, note, onCleanup, runCleanups, skipLayer, startLayer } from "../lib/ledger";
+import { stopProcess } from "../lib/processes";
 import { CACHE } from "../lib/tools";
 import { buildImages, ensureBases } from "./builds";
 import { runCouplings } from "./couplings";
@@ -19,6 +20,12 @@ import { registry } from "./registry";
 
 async function main(): Promise<void> {
     startLayer("containers");
+    // the dockerd run.sh started for this run: stopped last, after everything that used it
+    const dockerd = Number(process.env.E2E_STARTED_DOCKERD);
+    if (dockerd) onCleanup(`the dockerd run.sh started (pid ${dockerd})`, () => {
+        note(`stopping the dockerd run.sh started (pid ${dockerd})`);
+        stopProcess(dockerd);
+    });
     const work = process.env.E2E_WORK ?? fs.mkdtempSync(path.join(os.tmpdir(), "e2e-containers-"));
     fs.mkdirSync(CACHE, { recursive: true });
     const t0 = Date.now();

@@ -2,11 +2,10 @@
 // a real etcd, kube-apiserver (authorization and admission on, so Pod Security admission
 // runs), kube-controller-manager and kube-scheduler, and kwok faking nodes and pod status.
 // Each is deleted at cleanup.
-import { spawn } from "child_process";
 import * as path from "path";
 import { onCleanup } from "./cleanups";
 import { Cluster, kubectl, kubectlOk } from "./kubectl";
-import { run, runOk, waitForSync } from "./processes";
+import { background, run, runOk, waitForSync } from "./processes";
 import { tool } from "./tools";
 import { Workspace } from "./workspace";
 
@@ -88,13 +87,5 @@ export function startLoadBalancerStandIn(c: Cluster, address: string): void {
   done
   sleep 2
 done`;
-    const child = spawn("bash", ["-c", script], { detached: true, stdio: "ignore" });
-    child.unref();
-    onCleanup(`load-balancer stand-in for ${c.name}`, () => {
-        try {
-            process.kill(-child.pid!, "SIGTERM");
-        } catch {
-            // already gone
-        }
-    });
+    background(`load-balancer stand-in for ${c.name}`, "bash", ["-c", script]);
 }

@@ -1,8 +1,10 @@
 // Commands with a time limit, their whole process group stopped at it, output captured;
-// polling with a deadline.
-import { spawnSync } from "child_process";
+// long-running commands stopped at cleanup; polling with a deadline.
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { sleep } from "../../lib/net";
+import { onCleanup } from "./cleanups";
 import { CheckError, remainingMs, secs } from "./ledger";
 
 export { sleep };
@@ -55,6 +57,46 @@ export function runOk(cmd: string, args: string[], opts: RunOptions = {}): RunRe
     const r = run(cmd, args, opts);
     if (r.code !== 0) throw new CheckError(`\`${[path.basename(cmd), ...args].join(" ")}\` exited ${r.code}:\n${tail(r.output, 40)}`);
     return r;
+}
+
+/**
+ * A long-running command (a server, a controller loop) in a process group of its own, its
+ * output appended to `log` (else dropped); the whole group gets SIGTERM at cleanup.
+ */
+export function background(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; log?: string } = {}): ChildProcess {
+    const out = opts.log ? fs.openSync(opts.log, "a") : "ignore";
+    const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out], env: opts.env ?? process.env });
+    if (typeof out === "number") fs.closeSync(out);
+    child.unref();
+    onCleanup(name, () => {
+        try {
+            process.kill(-child.pid!, "SIGTERM");
+        } catch {
+            // already gone
+        }
+    });
+    return child;
+}
+
+/** Whether a process is gone (or a zombie its parent has not reaped yet). */
+function gone(pid: number): boolean {
+    try {
+        return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").startsWith("Z");
+    } catch {
+        return true;
+    }
+}
+
+/** SIGTERM to one process, SIGKILL if it is still there after `graceMs`. */
+export function stopProcess(pid: number, graceMs = 10_000): void {
+    try {
+        process.kill(pid, "SIGTERM");
+    } catch {
+        return; // already gone
+    }
+    const end = Date.now() + graceMs;
+    while (!gone(pid) && Date.now() < end) sleepSync(200);
+    if (!gone(pid)) process.kill(pid, "SIGKILL");
 }
 
 export function tail(text: string, lines: number): string {
