@@ -48,7 +48,7 @@ function imageId(ref: string): string {
     return docker(["image", "inspect", "--format", "{{.Id}}", ref]).stdout.trim();
 }
 
-/** Every FROM image, real or a stand-in; false when one cannot be had. */
+/** Every FROM image, real or a stand-in; undefined when one cannot be had. */
 export async function ensureBases(work: string): Promise<Base[] | undefined> {
     const bases: Base[] = [];
     const ok = await check("bases: every FROM image available (real, else a local stand-in)", () => {

@@ -80,6 +80,7 @@ export async function readyAll(cluster: Cluster, d: Deployed): Promise<number> {
     return Date.now() - start;
 }
 
+/** The integers of a /data body, each checked to be 0..32767. */
 export function lines(body: string): number[] {
     return body.split("\n").filter(Boolean).map((l) => {
         assert(/^\d+$/.test(l), `not an integer line: ${JSON.stringify(l)}`);
