@@ -62,7 +62,7 @@ export async function ensureBases(work: string): Promise<Base[] | undefined> {
             ` (${(numbers.basesMs / 1000).toFixed(1)} s)`;
     });
     const standIns = bases.filter((b) => b.source === "stand-in");
-    if (standIns.length) note(`stand-in bases: ${standIns.map((b) => b.name).join(", ")} (see README, "Real containers": what a stand-in does not prove)`);
+    if (standIns.length) note(`stand-in bases: ${standIns.map((b) => b.name).join(", ")} (docs/evidence.md, "Stand-in bases": what a stand-in does not prove)`);
     if (!ok) {
         skip("builds", "no base images");
         return undefined;
