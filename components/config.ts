@@ -360,10 +360,10 @@ export const CONFIG = {
             unused: { refuse: `couplings that run a container ${name} (${COUPLINGS.filter((c) => CONTAINERS_FOR[c].includes(name)).join(", ")})` },
         }))),
         default: {},
-        defaultText: CONTAINER_NAMES.map((n) => {
+        defaultText: `cpu/memory requests (limits): ${CONTAINER_NAMES.map((n) => {
             const { requests, limits } = DEFAULT_RESOURCES[n];
-            return `${n} ${requests.cpu}/${requests.memory} (limits ${limits.cpu}/${limits.memory})`;
-        }).join("; "),
+            return `${n} ${requests.cpu}/${requests.memory} (${limits.cpu}/${limits.memory})`;
+        }).join(", ")}`,
         description: "CPU/memory requests and limits per container: Kubernetes quantities greater than zero, memory in whole bytes, each request at most its limit",
     },
 } satisfies Record<string, KeySpec>;

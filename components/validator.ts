@@ -191,7 +191,8 @@ export function object<S extends Shape>(fields: S): ObjectGrammar<S> {
 
 // ---- defaults and the unused rule ----
 
-const fieldsOf = (f: Field): Shape | undefined => (f.grammar as Partial<ObjectGrammar<Shape>>).fields;
+/** The fields of an object-valued field, or undefined. */
+export const fieldsOf = (f: Field): Shape | undefined => (f.grammar as Partial<ObjectGrammar<Shape>>).fields;
 
 /**
  * What Pulumi.yaml declares as the default, i.e. what Pulumi hands the program for an unset

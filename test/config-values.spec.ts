@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, ConfigError, parseConfig } from "../components/config";
+import { AppConfig, CONFIG, ConfigError, COUPLINGS, parseConfig } from "../components/config";
+import { Field, fieldsOf } from "../components/validator";
 import { CASES, HEX64, TWO } from "./config-cases";
 
 /** parseConfig over `values` as Pulumi hands them (strings; objects as JSON). */
@@ -19,6 +20,30 @@ function parse(values: Record<string, unknown>, secretKeys: string[] = []): AppC
         get: (k) => (values[k] === undefined ? undefined : str(values[k])),
         isSecret: (k) => secretKeys.includes(k),
     }, { project: "app-coupling", stack: "test", hostArch: "x64" });
+}
+
+/** parseConfig's problems and warnings (with the password, when set, stored as a secret). */
+function outcome(values: Record<string, unknown>): { problems: string[]; warnings: string[] } {
+    const warnings: string[] = [];
+    try {
+        parseConfig({
+            keys: () => Object.keys(values),
+            get: (k) => (values[k] === undefined ? undefined : typeof values[k] === "string" ? values[k] as string : JSON.stringify(values[k])),
+            isSecret: (k) => k === "registryPassword",
+        }, { project: "app-coupling", stack: "test", hostArch: "x64" }, warnings);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
+        return { problems: err.problems, warnings };
+    }
+    return { problems: [], warnings };
+}
+
+/** Every key or field that only some couplings use, with its path: what CONFIG declares. */
+function couplingSpecific(fields: Record<string, Field>, prefix = ""): [string, Field][] {
+    return Object.entries(fields).flatMap(([name, f]): [string, Field][] => [
+        ...(f.usedBy ? [[`${prefix}${name}`, f] as [string, Field]] : []),
+        ...couplingSpecific(fieldsOf(f) ?? {}, `${prefix}${name}.`),
+    ]);
 }
 
 function problemsOf(values: Record<string, unknown>): string[] {
@@ -104,6 +129,38 @@ describe("config values: every key against its consumer's grammar", () => {
         { project: "app-coupling", stack: "t", hostArch: "x64" }, w);
         assert.equal(c.context, undefined);
         assert.match(w[0], /^context: "kind-app-coupling" not used by coupling clusters/);
+    });
+
+    it("follows CONFIG's usedBy and unused for every coupling-specific key: kept with one warning, or refused, where unused", () => {
+        const ref = (n: string) => `r/${n}@sha256:${HEX64}`;
+        const images = { generator: ref("g"), echo: ref("e"), app: ref("a") };
+        // a valid value, other than the default, for each; adding a coupling-specific key to CONFIG means adding it here
+        const samples: Record<string, Record<string, unknown>> = {
+            "images.generator": { images }, "images.echo": { images }, "images.app": { images },
+            context: { context: "kind-x" },
+            echoReplicas: { echoReplicas: "3" },
+            storage: { storage: { size: "5Gi", retainOnDelete: true } },
+            clusters: { clusters: TWO },
+            ...Object.fromEntries(["generator", "echo", "adapter", "app"].map((c) => [`resources.${c}`, { resources: { [c]: { limits: { cpu: "1" } } } }])),
+        };
+        const specific = couplingSpecific(CONFIG);
+        assert.deepEqual(specific.map(([p]) => p).sort(), Object.keys(samples).sort());
+        for (const [path, field] of specific) {
+            for (const coupling of COUPLINGS) {
+                const { problems, warnings } = outcome({ ...(coupling === "clusters" ? { clusters: TWO } : {}), ...samples[path], coupling });
+                const mine = (lines: string[]) => lines.filter((l) => l.startsWith(`${path}:`));
+                const where = `${path} with coupling ${coupling}:\n${[...problems, ...warnings].join("\n")}`;
+                if (field.usedBy!.includes(coupling)) {
+                    assert.deepEqual([...mine(problems), ...mine(warnings)], [], where);
+                } else if ("keep" in field.unused!) {
+                    assert.deepEqual(problems, [], where);
+                    assert.equal(mine(warnings).length, 1, where);
+                } else {
+                    assert.equal(mine(problems).length, 1, where);
+                    assert.match(mine(problems)[0], new RegExp(`is not used by coupling ${coupling}`), where);
+                }
+            }
+        }
     });
 
     it("request above limit names the value the user set, request or limit", () => {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CONFIG_KEYS, ConfigError, defaultNamespace, parseConfig, quantity } from "../components/config";
+import { ConfigError, defaultNamespace, parseConfig, quantity } from "../components/config";
 import { evaluate, lastRegistered, TWO_CLUSTERS } from "./harness";
 
 const DIGEST = "a".repeat(64);
@@ -133,11 +133,6 @@ describe("config: defaults and accepted values", () => {
         const withDefaults = await evaluate(declared, { stack: "dev" });
         const without = await evaluate({}, { stack: "dev" });
         assert.deepEqual(withDefaults.config, without.config);
-    });
-
-    it("declares in Pulumi.yaml every key the program reads", () => {
-        const project = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8"));
-        assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
     });
 
     it("accepts fractions for the interval and objects set with --path", async () => {
