@@ -215,9 +215,16 @@ const budget = {
  *
  * Per key: `type` (Pulumi.yaml's), `default` (parsed like a given value; a function when
  * computed), `grammar` (a validator.ts builder, mostly over grammars.ts), `usedBy` (the
- * couplings that use it; unset = all) with `unused` (what becomes of a value elsewhere:
- * `keep` it with a warning, or `refuse` it), `required` (where used), `description` (one
- * line), `defaultText` (for a default the docs cannot show as a value).
+ * couplings that use it; unset = all) with `unused` (why another coupling does not: the
+ * reason its warning gives), `required` (where used), `description` (one line),
+ * `defaultText` (for a default the docs cannot show as a value).
+ *
+ * One key switches (`pulumi config set coupling X`): a key only some couplings use is
+ * validated in every coupling and, where unused, kept with one warning, never refused.
+ * Every such key describes what a later switch returns to (the comment at each says what).
+ * What contradicts the chosen coupling is a value, and is refused by a requirement of that
+ * coupling (`required`, CHECKS): `clusters` without two distinct clusters, `images`
+ * lacking one the coupling runs, `renderYamlTo` for `clusters` without a generatorUrl.
  *
  * To add a key: an entry here and its field in AppConfig (filled in by `appConfig` below),
  * then `npm run docs`. To add a check that reads several keys: a function in CHECKS below;
@@ -250,9 +257,9 @@ export const CONFIG = {
         type: "object",
         grammar: object(fieldsFor(IMAGE_NAMES, (name) => ({
             grammar: text("a digest-pinned image reference, host[:port]/lower-case/path[:tag]@sha256:<64 hex>", grammars.pinnedReference),
+            // kept where unused: a full set serves every coupling
             usedBy: COUPLINGS.filter((c) => IMAGES_FOR[c].includes(name)),
-            // a full set of prebuilt images serves every coupling
-            unused: { keep: ({ coupling }: { coupling: string }) => `not used by coupling ${coupling}, which runs ${IMAGES_FOR[coupling as Coupling].join(" and ")}; kept for the couplings that run it` },
+            unused: (coupling: string) => `it runs ${IMAGES_FOR[coupling as Coupling].join(" and ")}`,
         }))),
         description: "Prebuilt refs `repo[:tag]@sha256:<64 hex>` for the images the coupling runs: build nothing, deploy these (promotion, previews without Docker)",
     },
@@ -277,18 +284,16 @@ export const CONFIG = {
     },
     context: {
         type: "string", grammar: text("the name of a kube context"), defaultText: "the kubeconfig's current context",
-        // Pulumi.dev.yaml pins it; `clusters` names a context per side instead
+        // kept where unused: where the single-cluster couplings deploy (Pulumi.dev.yaml pins it)
         usedBy: SINGLE_CLUSTER,
-        unused: {
-            keep: ({ shown }: { shown: string }) => `${shown} not used by coupling clusters (each side names its own: clusters.generator.context, ` +
-                "clusters.echo.context); kept for the single-cluster couplings",
-        },
+        unused: "each side names its own: clusters.generator.context, clusters.echo.context",
         description: "Kube context for the single-cluster couplings",
     },
     echoReplicas: {
         type: "integer", grammar: integer(1, grammars.INT32_MAX), default: 1,
+        // kept where unused: the echo Deployment's size, for a switch to a coupling that has one
         usedBy: ECHO_IS_OWN_WORKLOAD,
-        unused: { refuse: `${ECHO_IS_OWN_WORKLOAD.join(", ")}, where echo is its own workload (1 is accepted everywhere)` },
+        unused: "echo is not a Deployment of its own there",
         description: "Echo replicas where echo is its own workload: 1 to 2147483647",
     },
     generatorIntervalSeconds: {
@@ -303,6 +308,7 @@ export const CONFIG = {
         description: "The data file keeps at most this many newest lines, 1 to 10000000 (also sizes the emptyDir limit)",
     },
     serviceType: {
+        // used by every coupling: each has the echo Service
         type: "string", grammar: oneOf(SERVICE_TYPES), default: "ClusterIP",
         description: "Echo Service type: `ClusterIP`, `NodePort` or `LoadBalancer` (on OpenShift, anything but ClusterIP means a Route)",
     },
@@ -316,12 +322,10 @@ export const CONFIG = {
             claimName: { grammar: text("a claim name: a DNS-1123 label (lower-case letters, digits and '-')", grammars.dns1123Label) },
         }),
         default: {},
-        // the claim a `volume` run creates, keeps (retainOnDelete) and reuses
+        // kept where unused: the claim a `volume` run creates, keeps (retainOnDelete) and reuses;
+        // retainOnDelete also keeps the namespace, and so the claim, in every coupling
         usedBy: ["volume"],
-        unused: {
-            keep: ({ coupling, changed }: { coupling: string; changed: string[] }) =>
-                `${changed.join(", ")} not used by coupling ${coupling} (no claim is created); kept for the volume coupling, whose claim it describes`,
-        },
+        unused: "no claim is created",
         description: "The volume coupling's claim: size (whole bytes), storageClass, accessMode, retainOnDelete (the claim and its data outlive destroy and switches), claimName (default `<project>-<stack>-data`)",
     },
     renderYamlTo: {
@@ -340,8 +344,9 @@ export const CONFIG = {
                 default: ["0.0.0.0/0"],
             },
         }),
+        // kept where unused: the two clusters a switch to `clusters` deploys to
         usedBy: ["clusters"],
-        unused: { refuse: "coupling clusters" },
+        unused: "it deploys to one cluster",
         required: {
             allowed: "clusters.generator.context and clusters.echo.context (pulumi config set --path clusters.generator.context kind-a)",
             why: "is required by coupling clusters",
@@ -356,8 +361,9 @@ export const CONFIG = {
         type: "object",
         grammar: object(fieldsFor(CONTAINER_NAMES, (name) => ({
             grammar: object({ requests: budget, limits: budget }),
+            // kept where unused: the budget of a container a later switch runs
             usedBy: COUPLINGS.filter((c) => CONTAINERS_FOR[c].includes(name)),
-            unused: { refuse: `couplings that run a container ${name} (${COUPLINGS.filter((c) => CONTAINERS_FOR[c].includes(name)).join(", ")})` },
+            unused: (coupling: string) => `it runs ${CONTAINERS_FOR[coupling as Coupling].join(", ")}`,
         }))),
         default: {},
         defaultText: `cpu/memory requests (limits): ${CONTAINER_NAMES.map((n) => {
@@ -422,12 +428,13 @@ const CHECKS: ((v: Parsed, given: Given, r: Report) => void)[] = [
         }
     },
     (v, given, r) => {
-        if (v.coupling !== "clusters" || !given.clusters) return;
+        if (!given.clusters) return;
+        // a property of the value, refused in every coupling (where unused, a later switch would refuse it)
         const { generator, echo } = v.clusters ?? {};
         if (generator?.context && echo?.context && generator.context === echo.context && generator.kubeconfig === echo.kubeconfig) {
             r.fail("clusters.echo.context", echo.context, "a different cluster from clusters.generator.context (two clusters are the point of this coupling)");
         }
-        if (v.renderYamlTo !== undefined && given.clusters.generatorUrl === undefined) {
+        if (v.coupling === "clusters" && v.renderYamlTo !== undefined && given.clusters.generatorUrl === undefined) {
             r.fail("clusters.generatorUrl", UNSET, "the generator's URL when renderYamlTo is set", "is required in render mode: rendered manifests have no load-balancer address to discover");
         }
     },
@@ -464,7 +471,7 @@ function appConfig(v: Parsed, given: Given, ctx: ConfigContext): AppConfig {
         prebuiltImages: v.images ? Object.fromEntries(Object.entries(v.images).filter(([, ref]) => ref !== undefined)) : undefined,
         imagesFromStack: v.imagesFromStack, platform: v.platform, namespace: v.namespace,
         context: v.coupling === "clusters" ? undefined : v.context,
-        echoReplicas: v.echoReplicas, generatorIntervalSeconds: Number(v.generatorIntervalSeconds), generatorInterval: v.generatorIntervalSeconds,
+        echoReplicas: ECHO_IS_OWN_WORKLOAD.includes(v.coupling) ? v.echoReplicas : 1, generatorIntervalSeconds: Number(v.generatorIntervalSeconds), generatorInterval: v.generatorIntervalSeconds,
         maxLines: v.maxLines, serviceType: v.serviceType,
         storage: {
             size: storage.size, storageClass: storage.storageClass, accessMode: storage.accessMode, retainOnDelete: storage.retainOnDelete,

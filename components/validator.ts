@@ -39,6 +39,8 @@ export class Report<C = unknown> {
     coupling = "";
     /** Whether the value being parsed is used by the chosen coupling (requirements apply only then). */
     used = true;
+    /** Per top-level key, the parts of it set but unused by the coupling: warned about once, by `warnUnused`. */
+    private readonly unused = new Map<string, { parts: string[]; why: string; usedBy: Set<string> }>();
 
     constructor(readonly ctx: C, private readonly keys: readonly string[]) {}
 
@@ -68,17 +70,26 @@ export class Report<C = unknown> {
     warn(line: string): void {
         this.warnings.push(line);
     }
+
+    /** Note that `parts` of `key` are set but not used by the coupling (`why`), only by `usedBy`. */
+    notUsed(key: string, parts: string[], why: string, usedBy: readonly string[]): void {
+        const entry = this.unused.get(topKey(key)) ?? { parts: [], why, usedBy: new Set<string>() };
+        entry.parts.push(...parts);
+        usedBy.forEach((c) => entry.usedBy.add(c));
+        this.unused.set(topKey(key), entry);
+    }
+
+    /** One warning per key with unused parts: what is kept, why it is not used, who uses it. */
+    warnUnused(): void {
+        for (const [key, { parts, why, usedBy }] of this.unused) {
+            this.warn(`${key}: ${parts.join(", ")} not used by coupling ${this.coupling} (${why}); kept for ${[...usedBy].join(", ")}`);
+        }
+        this.unused.clear();
+    }
 }
 
 /** A value's grammar: the parsed value, or undefined after reporting why not. `v` is never undefined. */
 export type Grammar<T> = (key: string, v: unknown, r: Report) => T | undefined;
-
-/** What happens to a value the chosen coupling does not use (see Field.usedBy). */
-export type Unused =
-    /** Kept (validated, and in the result) with a warning `key: <text>`. */
-    | { keep: (u: { coupling: string; shown: string; changed: string[] }) => string }
-    /** Refused, saying which couplings use it (`only by <refuse>`) and how to remove it. */
-    | { refuse: string };
 
 export interface Field<T = unknown> {
     grammar: Grammar<T>;
@@ -86,9 +97,13 @@ export interface Field<T = unknown> {
     default?: unknown;
     /** Required where it is used: what is expected, and why. */
     required?: { allowed: string; why?: string };
-    /** The couplings that use it (unset: every coupling), and what becomes of a value elsewhere. */
+    /**
+     * The couplings that use it (unset: every coupling). Elsewhere a value is still
+     * validated and kept (a later switch returns to it), with one warning per key that says
+     * why the coupling does not use it: `unused`, the reason, given the coupling.
+     */
     usedBy?: readonly string[];
-    unused?: Unused;
+    unused?: string | ((coupling: string) => string);
 }
 
 export type Shape = Record<string, Field>;
@@ -227,9 +242,9 @@ function defaultOf(key: string, f: Field, r: Report): unknown {
 
 /**
  * One value through its field: its grammar; unset or invalid, its default (an unset value's
- * default is checked like a given one and reported on); required where used; and the
- * unused rule where the coupling does not use it (only for a valid value, so one problem
- * gives one message).
+ * default is checked like a given one and reported on); required where used; and, where
+ * the coupling does not use it, noted for the key's one warning (only a valid value: one
+ * problem gives one message).
  */
 export function parseField(key: string, given: unknown, f: Field, r: Report): unknown {
     const outer = r.used;
@@ -237,21 +252,18 @@ export function parseField(key: string, given: unknown, f: Field, r: Report): un
     r.used = used;
     try {
         const before = r.count;
-        let value = given === undefined ? undefined : f.grammar(key, given, r);
+        const value = given === undefined ? undefined : f.grammar(key, given, r);
         const bad = r.count > before;
         if (value === undefined && !bad && f.required && used) {
             r.fail(key, given ?? UNSET, f.required.allowed, f.required.why);
             return undefined;
         }
-        if (!bad && !used && outer && f.unused) {
-            const set = changed(key, given, f);
-            if (set.length && "refuse" in f.unused) {
-                const rm = key.includes(".") ? `pulumi config rm --path ${key}` : `pulumi config rm ${key}`;
-                r.fail(key, given, `unset for coupling ${r.coupling} (remove it: \`${rm}\`)`, `is not used by coupling ${r.coupling}, only by ${f.unused.refuse}`);
-                value = undefined;
-            } else if (set.length && "keep" in f.unused) {
-                r.warn(`${key}: ${f.unused.keep({ coupling: r.coupling, shown: show(given), changed: set })}`);
-            }
+        const set = !bad && !used && outer ? changed(key, given, f) : [];
+        if (set.length) {
+            const why = typeof f.unused === "function" ? f.unused(r.coupling) : f.unused ?? "";
+            // a top-level value shows itself, a top-level object the fields set in it, a field its name
+            const top = key === topKey(key);
+            r.notUsed(key, top && !fieldsOf(f) ? [show(given)] : top ? set : [key], why, f.usedBy!);
         }
         if (value !== undefined) return value;
         // an invalid value falls back to the default silently: its problem is reported already
@@ -308,6 +320,7 @@ export function validate<T extends Record<string, KeySpec>>(table: T, source: So
         values[key] = parseField(key, given[key], spec, r);
         if (key === "coupling") r.coupling = String(values[key]);
     }
+    r.warnUnused();
     return { values: values as Values<T>, given, report: r };
 }
 

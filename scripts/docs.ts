@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG, CONFIG_KEYS, Coupling, COUPLINGS, IMAGES_FOR } from "../components/config";
-import { declaredDefault, Field, fieldsOf, isObject, KeySpec, Shape } from "../components/validator";
+import { declaredDefault, fieldsOf, isObject, KeySpec, Shape } from "../components/validator";
 import { evaluate, minimalConfig } from "../lib/evaluate";
 
 const ROOT = path.join(__dirname, "..");
@@ -71,20 +71,15 @@ function shapeText(fields: Shape): string {
     return `{${parts.map((p) => `${p.names.join("|")}${p.inner}`).join(", ")}}`;
 }
 
-function elsewhere(f: Field): string {
-    if (f.unused && "keep" in f.unused) return "elsewhere kept, with a warning";
-    const d = declaredDefault(f);
-    return d === "" || (isObject(d) && !Object.keys(d).length) ? "elsewhere refused" : `elsewhere only ${code(String(d))}`;
-}
-
 /** Which couplings use a key (or each of its fields), and what becomes of a value elsewhere. */
 export function usage(spec: KeySpec): string {
-    if (spec.usedBy) return `${list(spec.usedBy)}; ${elsewhere(spec)}`;
+    const elsewhere = "elsewhere kept, with a warning";
+    if (spec.usedBy) return `${list(spec.usedBy)}; ${elsewhere}`;
     const perField = Object.entries(fieldsOf(spec) ?? {}).filter(([, f]) => f.usedBy);
     if (!perField.length) return "all";
     const groups = new Map<string, string[]>();
     for (const [name, f] of perField) groups.set(list(f.usedBy!), [...(groups.get(list(f.usedBy!)) ?? []), name]);
-    return `${[...groups].map(([couplings, names]) => `${list(names)} by ${couplings}`).join("; ")}; ${elsewhere(perField[0][1])}`;
+    return `${[...groups].map(([couplings, names]) => `${list(names)} by ${couplings}`).join("; ")}; ${elsewhere}`;
 }
 
 export function typeText(spec: KeySpec): string {
