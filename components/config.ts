@@ -268,7 +268,7 @@ export const CONFIG = {
         description: "A stack (`[org/][project/]stack`) whose `images` output supplies the refs to deploy (build once, promote)",
     },
     platform: {
-        type: "string", grammar: oneOf(PLATFORMS), default: (ctx: ConfigContext) => defaultPlatform(ctx.hostArch) ?? "linux/amd64",
+        type: "string", grammar: oneOf(PLATFORMS, (v) => grammars.platformSuggestion(v, PLATFORMS)), default: (ctx: ConfigContext) => defaultPlatform(ctx.hostArch) ?? "linux/amd64",
         defaultText: "the deploying machine's architecture",
         description: "Build platform: `linux/amd64` or `linux/arm64`",
     },

@@ -130,10 +130,11 @@ export function text(allowed = "a non-empty string", check?: (s: string, r: Repo
     };
 }
 
-export function oneOf<T extends string>(allowed: readonly T[]): Grammar<T> {
+/** One of `allowed`; a value that is none of them gets a suggestion: `meant` (if given) first, else the nearest. */
+export function oneOf<T extends string>(allowed: readonly T[], meant?: (v: string) => string | undefined): Grammar<T> {
     return (key, v, r) => {
         if ((allowed as readonly unknown[]).includes(v)) return v as T;
-        const suggestion = typeof v === "string" ? grammars.didYouMean(v, allowed) : undefined;
+        const suggestion = typeof v === "string" ? meant?.(v) ?? grammars.didYouMean(v, allowed) : undefined;
         r.fail(key, v, `one of ${allowed.join(", ")}`, suggestion ? `is not one of them; did you mean ${suggestion}?` : undefined);
         return undefined;
     };
@@ -324,8 +325,21 @@ export function validate<T extends Record<string, KeySpec>>(table: T, source: So
     return { values: values as Values<T>, given, report: r };
 }
 
+/**
+ * The keys whose empty value is worth a warning: those with a default of their own. For
+ * them Pulumi hands the program the default when the key is unset, so "" was set on
+ * purpose (`pulumi config set KEY ""`, render's `--set KEY=`), and means unset all the
+ * same. For the others Pulumi hands "" itself, so an empty value is simply unset.
+ */
+export function warnsWhenEmpty(spec: KeySpec): boolean {
+    return spec.type !== "object" && declaredDefault(spec) !== "";
+}
+
 function readGiven(key: string, spec: KeySpec, source: Source, r: Report): unknown {
     const v = source.get(key);
+    if (v === "" && warnsWhenEmpty(spec)) {
+        r.warn(`${key}: "" means unset, so the default ${show(declaredDefault(spec))} applies (\`pulumi config rm ${key}\` unsets it without this warning)`);
+    }
     if (v === undefined || v === "") return undefined;
     if (spec.type !== "object") return v;
     try {

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG, CONFIG_KEYS, Coupling, COUPLINGS, IMAGES_FOR } from "../components/config";
-import { declaredDefault, fieldsOf, isObject, KeySpec, Shape } from "../components/validator";
+import { declaredDefault, fieldsOf, isObject, KeySpec, Shape, warnsWhenEmpty } from "../components/validator";
 import { evaluate, minimalConfig } from "../lib/evaluate";
 
 const ROOT = path.join(__dirname, "..");
@@ -99,6 +99,7 @@ export function defaultText(spec: KeySpec): string {
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 export function configTable(): string {
+    const warned = CONFIG_KEYS.filter((k) => warnsWhenEmpty(CONFIG[k]));
     return [
         "| key | type | default | used by | meaning |",
         "|---|---|---|---|---|",
@@ -106,6 +107,10 @@ export function configTable(): string {
             const spec: KeySpec = CONFIG[key];
             return `| ${[code(key), typeText(spec), defaultText(spec), usage(spec), spec.description].map(cell).join(" | ")} |`;
         }),
+        "",
+        "An empty value (`pulumi config set KEY \"\"`, render's `--set KEY=`) means unset: the key's default applies. " +
+        "Pulumi hands the program `\"\"` for an unset key declared with an empty default, so for those keys it is silent; " +
+        `for the keys with a default of their own (${list(warned)}) a warning says that the default applies.`,
     ].join("\n");
 }
 
@@ -121,7 +126,7 @@ export function pulumiYamlConfig(): string {
             description: `${spec.description}${used === "all" ? "" : ` [used by ${used.replace(/`/g, "")}]`}`,
         }];
     }));
-    const why = "Optional keys default to \"\" or {} (= unset): Pulumi makes a declared key without a default " +
+    const why = "Optional keys default to \"\" or {} (= unset; an empty value always means unset): Pulumi makes a declared key without a default " +
         `required on every stack. Object-valued keys (${objects.join(", ")}) declare no \`type:\`, because Pulumi CLIs ` +
         "before `type: object` existed reject the whole file; components/config.ts validates every key, objects " +
         "included, before any resource is created.";

@@ -94,6 +94,47 @@ describe("config values: every key against its consumer's grammar", () => {
         assert.match(problemsOf({ serviceType: "Loadbalancer" })[0], /did you mean LoadBalancer\?/);
     });
 
+    it("suggests what a near-miss quantity or platform was meant to be", () => {
+        const cases: [Record<string, unknown>, RegExp][] = [
+            [{ resources: { echo: { limits: { memory: "64mi" } } } }, /^resources\.echo\.limits\.memory: "64mi" .*did you mean 64Mi\?/],
+            [{ coupling: "volume", storage: { size: "5gi" } }, /^storage\.size: "5gi" .*did you mean 5Gi\?/],
+            [{ coupling: "volume", storage: { size: "5GB" } }, /^storage\.size: "5GB" .*did you mean 5G or 5Gi\?/],
+            [{ coupling: "volume", storage: { size: "5GiB" } }, /did you mean 5Gi\?/],
+            [{ coupling: "volume", storage: { size: "1 Gi" } }, /did you mean 1Gi\?/],
+            [{ resources: { echo: { limits: { memory: "128m" } } } }, /uses the m suffix \(milli\).*did you mean 128M or 128Mi\?/],
+            [{ platform: "amd64" }, /^platform: "amd64" .*did you mean linux\/amd64\?/],
+            [{ platform: "aarch64" }, /did you mean linux\/arm64\?/],
+            [{ platform: "linux/arm64/v8" }, /did you mean linux\/arm64\?/],
+        ];
+        for (const [values, expected] of cases) assert.match(problemsOf(values).join("\n"), expected);
+        // a CPU quantity has no byte units to guess at
+        assert.doesNotMatch(problemsOf({ resources: { echo: { limits: { cpu: "2GB" } } } })[0], /did you mean/);
+    });
+
+    it("says what is wrong with a number that is no plain whole number: a negative one is below the minimum", () => {
+        const why = (v: string) => problemsOf({ coupling: "volume", echoReplicas: v })[0];
+        assert.match(why("-1"), /^echoReplicas: "-1" is not allowed \(it is below 1\); expected a whole number from 1 to 2147483647$/);
+        assert.match(problemsOf({ maxLines: "-5" })[0], /^maxLines: "-5" is not allowed \(it is below 1\)/);
+        assert.match(why("+2"), /has a \+ sign \(write 2\)/);
+        assert.match(why(" 2"), /has spaces around it \(write 2\)/);
+        for (const v of ["1.5", "1e3", "0x10", "two"]) assert.match(why(v), /is not a whole number in plain digits/);
+    });
+
+    it("reads an empty value as unset, with a warning where the key has a default of its own", () => {
+        const { problems, warnings } = outcome({ imageRegistry: "", coupling: "", maxLines: "", pullRegistry: "", namespace: "", images: "" });
+        assert.deepEqual(problems, []);
+        assert.deepEqual(warnings, [
+            "coupling: \"\" means unset, so the default \"pod\" applies (`pulumi config rm coupling` unsets it without this warning)",
+            "imageRegistry: \"\" means unset, so the default \"localhost:5001\" applies (`pulumi config rm imageRegistry` unsets it without this warning)",
+            "maxLines: \"\" means unset, so the default 10000 applies (`pulumi config rm maxLines` unsets it without this warning)",
+        ]);
+        const config = parse({ imageRegistry: "", pullRegistry: "" });
+        assert.equal(config.imageRegistry, "localhost:5001");
+        assert.equal(config.pullRegistry, undefined);
+        // what Pulumi hands the program for keys declared with an empty default: no warning
+        assert.deepEqual(outcome({ pullRegistry: "", registryUsername: "", context: "", renderYamlTo: "", clusters: "{}" }).warnings, []);
+    });
+
     it("refuses the namespaces Kubernetes owns, saying why", () => {
         for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
             assert.match(problemsOf({ namespace: ns })[0], /is a namespace Kubernetes owns/);
