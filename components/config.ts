@@ -162,7 +162,6 @@ export function defaultPlatform(hostArch: string): Platform | undefined {
     return ({ x64: "linux/amd64", arm64: "linux/arm64" } as Record<string, Platform>)[hostArch];
 }
 
-
 /** Which containers each coupling runs (the adapter runs the echo image). */
 const CONTAINERS_FOR: Record<Coupling, ContainerName[]> = {
     container: ["app"],
