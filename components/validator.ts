@@ -187,7 +187,7 @@ export function list(allowed: string, item: (v: unknown) => string | undefined):
 
 /**
  * An object with the given fields: unknown fields are refused (with a suggestion), then
- * each field is parsed in the declared order. `null` (YAML's empty value) is no object.
+ * each field is parsed in the declared order. `null` (YAML's empty value) counts as unset.
  */
 export function object<S extends Shape>(fields: S): ObjectGrammar<S> {
     const known = Object.keys(fields);

@@ -41,7 +41,7 @@ describe("config: one key switches every stack file to every coupling", function
     const stacks = stackFiles();
 
     it("covers the dev, staging and prod stack files", () => {
-        assert.deepEqual(stacks.map((s) => s.stack), ["dev", "prod", "staging"]);
+        for (const name of ["dev", "staging", "prod"]) assert.ok(stacks.some((s) => s.stack === name), name);
     });
 
     for (const stack of stacks) {
