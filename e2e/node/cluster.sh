@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# npm run e2e:node -- up|down|status|env|snapshot — a real single-node Kubernetes cluster
-# on this machine, from the parts `npm run e2e:tools` put into the tool cache:
+# npm run e2e:node — stage C, the real engine on a real node (e2e/node/run.ts): brings the
+# node up, deploys and checks every coupling, takes it down again.
+# npm run e2e:node -- up|down|status|env|snapshot — the node alone: a real single-node
+# Kubernetes cluster on this machine, from the parts `npm run e2e:tools` put into the tool cache:
 #   control plane   kwokctl --runtime binary (etcd, kube-apiserver, controller-manager,
 #                   scheduler), without kwok-controller, which would fake the node
 #   node            containerd + runc + CNI bridge, kubelet, kube-proxy (iptables mode)
@@ -36,6 +38,7 @@
 # cluster at a time (its names, addresses and ports are fixed).
 set -euo pipefail
 
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
 DIR="${APP_COUPLING_NODE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/app-coupling/node}"
 REGISTRY_STORAGE="${APP_COUPLING_REGISTRY_STORAGE:-$HOME/.cache/app-coupling/registry}"
@@ -689,12 +692,12 @@ cmd_env() {
 }
 
 case "${1:-}" in
+  "") exec bash "$REPO/scripts/with-node.sh" "$REPO/node_modules/.bin/ts-node" --transpile-only "$REPO/e2e/node/run.ts" ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
   snapshot) snapshot ;;
   -h | --help | help) usage ;;
-  "") usage >&2; exit "$EXIT_USAGE" ;;
   *) echo "e2e:node: unknown command '$1' (up, down, status, env, snapshot)" >&2; exit "$EXIT_USAGE" ;;
 esac

@@ -1,4 +1,4 @@
-// npm run e2e:node:suite — stage C: the real engine against a real node (issue 20). The
+// npm run e2e:node — stage C: the real engine against a real node (issue 20). The
 // node comes up (`npm run e2e:node -- up`: kubelet, containerd, kube-proxy, CoreDNS, the
 // local-path provisioner), the program is deployed with the images `npm run e2e:containers`
 // pushed to localhost:5001, and every check reads what the pods really serve, from this
