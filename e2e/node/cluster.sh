@@ -624,7 +624,10 @@ cmd_down() {
   if [[ -x "$BIN/kube-proxy" ]]; then "$BIN/kube-proxy" --cleanup >>"$LOGS/kube-proxy-cleanup.log" 2>&1 || true; fi
   remove_kube_chains
   remove_new_nft_tables
+  # the pods' network namespaces: those containerd named, and any cni-* that was not there
+  # before the first up (containerd gone after a crash cannot name them)
   for m in $netns $(awk '$5 ~ "^/(var/)?run/netns/cni-" { print $5 }' /proc/self/mountinfo); do
+    grep -qx "mount $m" "$BASELINE" 2>/dev/null && continue
     umount "$m" 2>/dev/null || true
     rm -f "$m"
   done
