@@ -227,7 +227,25 @@ export function prepareOutDir(dir: string): void {
     }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Where render writes: the process's streams for the CLI, buffers for the in-process tests. */
+export interface RenderIO {
+    stdout(text: string): void;
+    stderr(text: string): void;
+}
+
+const processIO: RenderIO = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+
+/** The whole CLI, in-process: its exit code (an unexpected failure is 1, with its stack on stderr). */
+export async function main(argv: string[], io: RenderIO = processIO): Promise<number> {
+    try {
+        return await renderCommand(argv, io);
+    } catch (err) {
+        io.stderr(`render: ${(err as Error)?.stack ?? err}\n`);
+        return 1;
+    }
+}
+
+async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
     let args: RenderArgs;
     let config: StackConfig;
     try {
@@ -235,8 +253,8 @@ async function main(argv: string[]): Promise<number> {
         config = stackConfig(args);
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
-        if (err.message) process.stderr.write(`render: ${err.message}\n`);
-        process.stderr.write(`${USAGE}\n`);
+        if (err.message) io.stderr(`render: ${err.message}\n`);
+        io.stderr(`${USAGE}\n`);
         return 2;
     }
 
@@ -247,11 +265,12 @@ async function main(argv: string[]): Promise<number> {
         });
     } catch (err) {
         if ((err as Error)?.name === "ConfigError") {
-            process.stderr.write(`render: ${(err as Error).message}\n`);
+            io.stderr(`render: ${(err as Error).message}\n`);
             return 2;
         }
         throw err;
     }
+    for (const w of evaluation.warnings) io.stderr(`warning: ${w}\n`);
 
     const placeholders = [...evaluation.placeholders];
     const all = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
@@ -272,7 +291,7 @@ async function main(argv: string[]): Promise<number> {
             prepareOutDir(args.out);
         } catch (err) {
             if (!(err instanceof UsageError)) throw err;
-            process.stderr.write(`render: ${err.message}\n`);
+            io.stderr(`render: ${err.message}\n`);
             return 2;
         }
         const written: string[] = [];
@@ -290,12 +309,12 @@ async function main(argv: string[]): Promise<number> {
         }
         fs.writeFileSync(path.join(args.out, MANIFEST),
             `# files written by scripts/render.ts; the next render into this directory removes them first\n${written.map((f) => `${f}\n`).join("")}`);
-        process.stdout.write(written.map((f) => `${path.join(args.out!, f)}\n`).join(""));
+        io.stdout(written.map((f) => `${path.join(args.out!, f)}\n`).join(""));
     } else {
         const extra = clusters.length > 1
             ? [`objects for ${clusters.length} clusters (${clusters.join(", ")}): apply each cluster's part to its own cluster; --out DIR writes one directory per cluster`]
             : [];
-        process.stdout.write(noteLines([...notes, ...extra]) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
+        io.stdout(noteLines([...notes, ...extra]) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
     }
     const marked = new Set(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))).map((p) => p.what.split(" (")[0]));
     const summary = [`render: ${objects.length} objects, coupling ${evaluation.config.coupling}, stack ${config.stack}`,
@@ -303,15 +322,10 @@ async function main(argv: string[]): Promise<number> {
         ...notes.map((n) => `  ${n}`),
         ...(clusters.length > 1 && !args.out ? ["  two clusters: use --out DIR for one directory per cluster"] : []),
         ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => `  ${k}: ${v}`)];
-    process.stderr.write(`${summary.join("\n")}\n`);
+    io.stderr(`${summary.join("\n")}\n`);
     return 0;
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            process.stderr.write(`render: ${(err as Error)?.stack ?? err}\n`);
-            process.exit(1);
-        });
+    void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -1,10 +1,13 @@
-// scripts/render.ts run as the user runs it (a child process), its YAML parsed back.
+// scripts/render.ts: its main() run in-process (one evaluation each, no compile per run),
+// its YAML parsed back; and the CLI itself run as the user runs it (a child process: exit
+// codes, stdout and stderr), a few times, side by side with the in-process runs.
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { main } from "../scripts/render";
 import { loadKubernetesSchemas, validateKubernetesObject } from "./k8s-schema";
 
 before(loadKubernetesSchemas);
@@ -13,7 +16,15 @@ const repoRoot = path.resolve(__dirname, "..");
 
 interface Run { args: string[]; status: number | null; stdout: string; stderr: string }
 
-function render(...args: string[]): Promise<Run> {
+/** render's main() in this process, its output captured. */
+async function render(...args: string[]): Promise<Run> {
+    let stdout = "", stderr = "";
+    const status = await main(args, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+    return { args, status, stdout, stderr };
+}
+
+/** `npm run -s render -- ARGS` as a child process (what the npm script runs, without npm's start-up). */
+function cli(...args: string[]): Promise<Run> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/render.ts", ...args],
             { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
@@ -52,13 +63,22 @@ const named = (docs: Doc[], kind: string, prefix: string) =>
 const CLUSTERS = ["--set", "clusters.generator.context=kind-a", "--set", "clusters.echo.context=kind-b"];
 
 describe("scripts/render.ts", function () {
-    this.timeout(120_000);
+    // only a hang fails: each run is one evaluation (well under a second on an idle
+    // machine), the CLI runs start a process each (a few seconds idle, far more when busy)
+    this.timeout(600_000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "render-spec-"));
     const outDir = path.join(tmp, "out");
     const runs: Record<string, Run> = {};
+    const cliRuns: Record<string, Run> = {};
 
     before(async () => {
-        // independent processes: run them side by side
+        // the CLI as a user runs it: child processes, started first so they load and
+        // compile on the other core while this process evaluates the in-process runs
+        const cliJobs: Record<string, string[]> = {
+            pod: ["pod"],
+            badOption: ["pod", "--outt", "x"],
+        };
+        const spawned = Promise.all(Object.entries(cliJobs).map(async ([name, args]) => { cliRuns[name] = await cli(...args); }));
         const jobs: Record<string, string[]> = {
             container: ["container"],
             pod: ["pod"],
@@ -77,12 +97,9 @@ describe("scripts/render.ts", function () {
             prodShown: ["--stack", "prod", "--show-secrets"],
             prebuilt: ["pod", "--set", `images.generator=r.example.com/g@sha256:${"a".repeat(64)}`, "--set", `images.echo=r.example.com/e@sha256:${"b".repeat(64)}`],
         };
-        // each process loads the Pulumi SDKs (~3 s of CPU): a few at a time, not all at once
-        const queue = Object.entries(jobs);
-        const worker = async () => {
-            for (let job = queue.shift(); job; job = queue.shift()) runs[job[0]] = await render(...job[1]);
-        };
-        await Promise.all(Array.from({ length: Math.max(2, os.cpus().length) }, worker));
+        // one at a time: every evaluation sets the process-wide Pulumi mocks
+        for (const [name, args] of Object.entries(jobs)) runs[name] = await render(...args);
+        await spawned;
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -169,7 +186,21 @@ describe("scripts/render.ts", function () {
         assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run -s render/);
     });
 
-    it("--out writes one file per object under the cluster's directory, named in apply order, the same YAML as printed (by another process)", () => {
+    it("the CLI (a child process) prints what main() prints, exit 0, YAML on stdout and the summary on stderr", () => {
+        const run = cliRuns.pod;
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.stdout, runs.pod.stdout, "the CLI's YAML differs from main()'s");
+        assert.equal(run.stderr, runs.pod.stderr);
+    });
+
+    it("the CLI exits 2 on a usage error, the message and usage on stderr, nothing on stdout", () => {
+        const run = cliRuns.badOption;
+        assert.equal(run.status, 2, run.stderr);
+        assert.equal(run.stdout, "");
+        assert.equal(run.stderr, runs.badOption.stderr);
+    });
+
+    it("--out writes one file per object under the cluster's directory, named in apply order, the same YAML as printed", () => {
         assert.equal(runs.clustersOut.status, 0, runs.clustersOut.stderr);
         const printed = ok(runs.clusters);
         const files = ["generator-side", "app"].flatMap((c) =>
