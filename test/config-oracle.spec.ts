@@ -38,7 +38,6 @@ const strings = (...keys: string[]) =>
     CASES.filter((c) => keys.includes(c.key)).flatMap((c) => [...c.bad, ...c.good]).filter((v): v is string => typeof v === "string" && v !== "");
 
 describe("config grammars against the consumers' own parsers (Go oracle)", function () {
-    this.timeout(300_000);
     let verdicts: Map<string, Verdict>;
     const key = (kind: string, value: string) => `${kind}\u0000${value}`;
 

@@ -289,7 +289,6 @@ describe("policy pack rules", () => {
 // Runs policy/index.ts the way `pulumi preview --policy-pack policy` does (the Node.js policy-pack
 // runner, which type-checks it with ts-node and serves it over gRPC) and talks to it as the engine would.
 describe("policy pack served by the Pulumi runtime", function () {
-    this.timeout(90_000);
     let pack: ChildProcess;
     let client: AnalyzerClient;
 

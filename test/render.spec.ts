@@ -63,9 +63,6 @@ const named = (docs: Doc[], kind: string, prefix: string) =>
 const CLUSTERS = ["--set", "clusters.generator.context=kind-a", "--set", "clusters.echo.context=kind-b"];
 
 describe("scripts/render.ts", function () {
-    // only a hang fails: each run is one evaluation (well under a second on an idle
-    // machine), the CLI runs start a process each (a few seconds idle, far more when busy)
-    this.timeout(600_000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "render-spec-"));
     const outDir = path.join(tmp, "out");
     const runs: Record<string, Run> = {};
