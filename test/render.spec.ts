@@ -62,20 +62,26 @@ const named = (docs: Doc[], kind: string, prefix: string) =>
     docs.filter((d) => d.object.kind === kind && d.object.metadata.name.startsWith(`${prefix}-`));
 const CLUSTERS = ["--set", "clusters.generator.context=kind-a", "--set", "clusters.echo.context=kind-b"];
 
+// The CLI as a user runs it: child processes, started with the whole run (a root-level
+// hook) so they load and compile on the other core while the specs before these run.
+const CLI_JOBS: Record<string, string[]> = {
+    pod: ["pod"],
+    badOption: ["pod", "--outt", "x"],
+};
+let cliStarted: Promise<Record<string, Run>> | undefined;
+before(() => {
+    cliStarted = Promise.all(Object.entries(CLI_JOBS).map(async ([name, args]) => [name, await cli(...args)] as const))
+        .then(Object.fromEntries);
+    cliStarted.catch(() => undefined); // reported by the tests' before hook
+});
+
 describe("scripts/render.ts", function () {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "render-spec-"));
     const outDir = path.join(tmp, "out");
     const runs: Record<string, Run> = {};
-    const cliRuns: Record<string, Run> = {};
+    let cliRuns: Record<string, Run> = {};
 
     before(async () => {
-        // the CLI as a user runs it: child processes, started first so they load and
-        // compile on the other core while this process evaluates the in-process runs
-        const cliJobs: Record<string, string[]> = {
-            pod: ["pod"],
-            badOption: ["pod", "--outt", "x"],
-        };
-        const spawned = Promise.all(Object.entries(cliJobs).map(async ([name, args]) => { cliRuns[name] = await cli(...args); }));
         const jobs: Record<string, string[]> = {
             container: ["container"],
             pod: ["pod"],
@@ -96,7 +102,7 @@ describe("scripts/render.ts", function () {
         };
         // one at a time: every evaluation sets the process-wide Pulumi mocks
         for (const [name, args] of Object.entries(jobs)) runs[name] = await render(...args);
-        await spawned;
+        cliRuns = await cliStarted!;
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
