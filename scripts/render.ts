@@ -19,7 +19,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { COUPLINGS } from "../components/config";
-import { evaluate, Placeholder } from "../lib/evaluate";
+import { ConfigPathError, ConfigPathSet, setConfigPath } from "../lib/config-path";
+import { evaluate, Placeholder, PROJECT } from "../lib/evaluate";
 import { KubernetesObject, kubernetesObjectsOf } from "../lib/objects";
 import { readStackFile, standInStackOutputs } from "../lib/stacks";
 
@@ -28,8 +29,10 @@ const repoRoot = path.resolve(__dirname, "..");
 const USAGE = `usage: npm run -s render -- [coupling] [--stack NAME|Pulumi.NAME.yaml] [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
   coupling        ${COUPLINGS.join(", ")} (default: the stack file's, else the project default)
   --stack         a stack name (reads Pulumi.NAME.yaml in the project) or a path to a stack file
-  --set k=v       a config value, as \`pulumi config set\`; a dotted key sets one field of an
-                  object value, as \`pulumi config set --path\` (e.g. --set storage.size=5Gi)
+  --set k=v       a config value, as \`pulumi config set --path k v\` stores it: a path reaches
+                  into objects and lists (--set storage.size=5Gi, --set 'clusters.allowFrom[0]=10.0.0.0/8',
+                  --set '["a.b"].c=v'); below the top level true/false are booleans and whole
+                  numbers are numbers, as the CLI types them; a top-level value is a string
   --secret k=v    like --set, stored as a secret (e.g. --secret registryPassword=...)
   --out DIR       write DIR/<cluster>/NN-<kind>-<name>.yaml (apply order) instead of printing;
                   DIR must be empty or hold only an earlier render (which is replaced)
@@ -105,22 +108,16 @@ export function stackConfig(args: RenderArgs): StackConfig {
     }
     if (args.coupling !== undefined) values.coupling = args.coupling;
     for (const { key, value, secret } of args.sets) {
-        const [top, ...fieldPath] = key.split(".");
-        if (secret) secretKeys.add(top);
-        if (!fieldPath.length) { values[top] = value; continue; }
-        // like `pulumi config set --path`: create or update one field of an object value
-        let current = values[top];
-        if (typeof current === "string") {
-            try { current = JSON.parse(current); } catch { current = undefined; }
+        // exactly `pulumi config set --path KEY VALUE`: paths, typing and refusals (lib/config-path.ts)
+        let set: ConfigPathSet;
+        try {
+            set = setConfigPath(values, key, value, PROJECT);
+        } catch (err) {
+            if (!(err instanceof ConfigPathError)) throw err;
+            throw new UsageError(`--${secret ? "secret" : "set"} ${key}=...: ${err.message}`);
         }
-        const root: Record<string, unknown> = current && typeof current === "object" ? structuredClone(current) as Record<string, unknown> : {};
-        let node = root;
-        for (const field of fieldPath.slice(0, -1)) {
-            if (!node[field] || typeof node[field] !== "object") node[field] = {};
-            node = node[field] as Record<string, unknown>;
-        }
-        node[fieldPath[fieldPath.length - 1]] = value === "true" ? true : value === "false" ? false : value;
-        values[top] = root;
+        values[set.key] = set.value;
+        if (secret) secretKeys.add(set.key);
     }
     // imagesFromStack given with --set: its stack's outputs stand in like a stack file's
     const source = values.imagesFromStack;

@@ -89,6 +89,11 @@ describe("scripts/render.ts", function () {
             service: ["service"],
             clusters: ["clusters", ...CLUSTERS],
             clustersOut: ["clusters", ...CLUSTERS, "--out", outDir],
+            allowFrom: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[0]=10.0.0.0/8", "--set", 'clusters["allowFrom"][1]=192.0.2.0/24'],
+            badPath: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[0]=10.0.0.0/8", "--set", "clusters.allowFrom[2]=10.0.0.0/8"],
+            gapInNewList: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[1]=10.0.0.0/8"],
+            badPathSyntax: ["pod", "--set", "storage.size[0=1Gi"],
+            otherNamespace: ["pod", "--set", "kubernetes:context=kind-x"],
             bogus: ["--set", "coupling=bogus"],
             dev: ["--stack", "dev"],
             prodAsPod: ["pod", "--stack", "prod"],
@@ -187,6 +192,27 @@ describe("scripts/render.ts", function () {
     it("exits 2 with usage for an unknown option", () => {
         assert.equal(runs.badOption.status, 2);
         assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run -s render/);
+    });
+
+    it("--set reaches list items as `pulumi config set --path` does: clusters.allowFrom[0], [1]", () => {
+        const docs = ok(runs.allowFrom);
+        const policies = docs.filter((d) => d.object.kind === "NetworkPolicy" && d.cluster.startsWith("generator-side"));
+        const cidrs = policies.flatMap((p) => p.object.spec.ingress.flatMap((r: { from?: { ipBlock?: { cidr: string } }[] }) =>
+            (r.from ?? []).flatMap((f) => f.ipBlock ? [f.ipBlock.cidr] : [])));
+        assert.deepEqual(cidrs.sort(), ["10.0.0.0/8", "192.0.2.0/24"]);
+    });
+
+    it("--set refuses the paths `pulumi config set --path` refuses, with its message, exit 2", () => {
+        assert.equal(runs.badPath.status, 2, runs.badPath.stderr);
+        assert.match(runs.badPath.stderr, /^render: --set clusters\.allowFrom\[2\]=\.\.\.: clusters\.allowFrom\[2\]: array index out of range\n/);
+        assert.equal(runs.badPathSyntax.status, 2);
+        assert.match(runs.badPathSyntax.stderr, /^render: --set storage\.size\[0=\.\.\.: invalid config key path: missing closing bracket in array index\n/);
+        assert.equal(runs.otherNamespace.status, 2);
+        assert.match(runs.otherNamespace.stderr, /render evaluates only the app-coupling namespace, not kubernetes/);
+        for (const r of [runs.badPath, runs.badPathSyntax, runs.otherNamespace]) assert.equal(r.stdout, "");
+        // a new list as long as its index asks (the CLI's way), the gap a config error
+        assert.equal(runs.gapInNewList.status, 2);
+        assert.match(runs.gapInNewList.stderr, /clusters\.allowFrom\[0\]: null is not allowed/);
     });
 
     it("the CLI (a child process) prints what main() prints, exit 0, YAML on stdout and the summary on stderr", () => {
