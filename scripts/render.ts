@@ -8,13 +8,17 @@
 //                        [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
 //
 // (-s: without it npm prints a banner into the redirected YAML.)
-// Prints every object as multi-document YAML in apply order (`# Source: <urn>` and
-// `# Cluster: ...` comments), or with --out writes DIR/<cluster>/NN-<kind>-<name>.yaml,
-// numbered in apply order (Namespace first), plus DIR/.render-manifest listing them: a
-// later --out into the same DIR removes exactly those files first, and refuses a DIR
-// holding anything else. A pull Secret is written only with --show-secrets (in clear
-// text) and only when its credentials are real; otherwise it is left out, with a comment.
-// Exit codes: 0 rendered, 2 bad arguments or invalid stack config (the ConfigError), 1 other failure.
+// Without --stack it evaluates the project's defaults as a stack named `render` (namespace
+// app-coupling-render), and says so. Prints every object as multi-document YAML in apply
+// order (`# Source: <urn>` and `# Cluster: ...` comments), or with --out writes
+// DIR/<cluster>/NN-<kind>-<name>.yaml (each file one document, starting `---`), numbered in
+// apply order (Namespace first), plus DIR/.render-manifest listing them: a later --out into
+// the same DIR removes exactly those files first, and refuses a DIR holding anything else.
+// A pull Secret is written only with --show-secrets (in clear text, with a warning on
+// stderr) and only when its credentials are real; otherwise it is left out, with a comment.
+// The summary on stderr lists the stack outputs, stood-in ones marked as placeholders.
+// Exit codes: 0 rendered (or --help), 2 bad arguments or invalid stack config (the
+// ConfigError), 1 other failure.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -46,10 +50,11 @@ export interface RenderArgs {
     sets: { key: string; value: string; secret: boolean }[];
     out?: string;
     showSecrets: boolean;
+    help: boolean;
 }
 
 export function parseArgs(argv: string[]): RenderArgs {
-    const args: RenderArgs = { sets: [], showSecrets: false };
+    const args: RenderArgs = { sets: [], showSecrets: false, help: false };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -65,7 +70,7 @@ export function parseArgs(argv: string[]): RenderArgs {
             const eq = kv.indexOf("=");
             if (eq <= 0) throw new UsageError(`${arg} ${kv}: expected key=value`);
             args.sets.push({ key: kv.slice(0, eq), value: kv.slice(eq + 1), secret: arg === "--secret" });
-        } else if (arg === "-h" || arg === "--help") throw new UsageError("");
+        } else if (arg === "-h" || arg === "--help") args.help = true;
         else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
         else if (args.coupling === undefined) args.coupling = arg;
         else throw new UsageError(`unexpected argument ${arg}`);
@@ -145,7 +150,7 @@ export function sortObjects(objects: KubernetesObject[]): KubernetesObject[] {
 }
 
 const clusterComment = (c: KubernetesObject["cluster"]) =>
-    `# Cluster: ${c.provider} (context ${c.context ?? "(kubeconfig's current)"}${c.kubeconfig ? `, kubeconfig ${c.kubeconfig}` : ""})`;
+    `# Cluster: ${c.provider} (${c.context ? `context ${c.context}` : "the kubeconfig's current context"}${c.kubeconfig ? `, kubeconfig ${c.kubeconfig}` : ""})`;
 
 /** The placeholders whose value occurs in a string. */
 const placeholdersIn = (text: string, placeholders: Placeholder[]) => placeholders.filter((p) => text.includes(p.value));
@@ -169,11 +174,13 @@ export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] 
 }
 
 /** Why an object is left out of the render (undefined: it is rendered). */
-function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[], server = "REGISTRY"): string | undefined {
+function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[], auth?: { server: string; username: string }): string | undefined {
     if (o.object.kind !== "Secret") return undefined;
     const name = `Secret ${o.object.metadata?.namespace}/${o.object.metadata?.name}`;
+    // the server and user as configured (not secret); a stood-in user is no user to offer
+    const username = auth?.username && !placeholders.some((p) => p.value === auth.username) ? auth.username : "USER";
     const create = `kubectl -n ${o.object.metadata?.namespace} create secret docker-registry ${o.object.metadata?.name} ` +
-        `--docker-server=${server} --docker-username=USER --docker-password=PASSWORD`;
+        `--docker-server=${auth?.server ?? "REGISTRY"} --docker-username=${username} --docker-password=PASSWORD`;
     if (!showSecrets) return `${name} left out: it holds registry credentials. Render with --show-secrets to include it (in clear text), or create it: ${create}`;
     const standIns = placeholdersIn(JSON.stringify(o.object), placeholders);
     if (standIns.length) {
@@ -247,11 +254,14 @@ async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
     let config: StackConfig;
     try {
         args = parseArgs(argv);
+        if (args.help) {
+            io.stdout(`${USAGE}\n`);
+            return 0;
+        }
         config = stackConfig(args);
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
-        if (err.message) io.stderr(`render: ${err.message}\n`);
-        io.stderr(`${USAGE}\n`);
+        io.stderr(`render: ${err.message}\n${USAGE}\n`);
         return 2;
     }
 
@@ -267,13 +277,17 @@ async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
         }
         throw err;
     }
+    if (!args.stack) {
+        io.stderr(`render: no --stack: the project's defaults, as a stack named "${config.stack}" (namespace ${evaluation.config.namespace}); ` +
+            "--stack NAME renders Pulumi.NAME.yaml\n");
+    }
     for (const w of evaluation.warnings) io.stderr(`warning: ${w}\n`);
 
     const placeholders = [...evaluation.placeholders];
     const all = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
     const notes: string[] = [];
     const objects = all.filter((o) => {
-        const why = leftOut(o, args.showSecrets, evaluation.placeholders, evaluation.config.registryAuth?.server);
+        const why = leftOut(o, args.showSecrets, evaluation.placeholders, evaluation.config.registryAuth);
         if (why) {
             notes.push(why);
             // references to it (imagePullSecrets) are marked too
@@ -282,6 +296,11 @@ async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
         return !why;
     });
     const clusters = [...new Set(objects.map((o) => o.cluster.provider))];
+    const revealed = objects.filter((o) => o.object.kind === "Secret").map((o) => `Secret ${o.object.metadata?.namespace}/${o.object.metadata?.name}`);
+    if (revealed.length) {
+        io.stderr(`render: warning: --show-secrets: ${args.out ? `the files in ${args.out} hold` : "stdout holds"} registry credentials in clear text ` +
+            `(${revealed.join(", ")}); keep it out of version control and logs\n`);
+    }
     const noteLines = (lines: string[]) => lines.map((n) => `# NOTE: ${n}\n`).join("");
     if (args.out) {
         try {
@@ -300,7 +319,8 @@ async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
                 fs.mkdirSync(path.dirname(file), { recursive: true });
                 // what was left out for this cluster is said at the top of its first file
                 const clusterNotes = i > 0 ? [] : notes.filter((n) => mine.some((m) => n.includes(` ${m.object.metadata?.namespace}/`)));
-                fs.writeFileSync(file, noteLines(clusterNotes) + renderDocument(o, placeholders));
+                // each file one whole document, so `cat DIR/CLUSTER/*.yaml | kubectl apply -f -` keeps them apart
+                fs.writeFileSync(file, `---\n${noteLines(clusterNotes)}${renderDocument(o, placeholders)}`);
                 written.push(rel);
             });
         }
@@ -318,7 +338,10 @@ async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
         ...(marked.size ? [`  placeholders, marked "# PLACEHOLDER" (replace before applying): ${[...marked].join(", ")}`] : []),
         ...notes.map((n) => `  ${n}`),
         ...(clusters.length > 1 && !args.out ? ["  two clusters: use --out DIR for one directory per cluster"] : []),
-        ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => `  ${k}: ${v}`)];
+        ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => {
+            const hits = placeholdersIn(String(v), placeholders);
+            return `  ${k}: ${v}${hits.length ? ` # PLACEHOLDER: ${[...new Set(hits.map((h) => h.what.split(" (")[0]))].join("; ")}` : ""}`;
+        })];
     io.stderr(`${summary.join("\n")}\n`);
     return 0;
 }

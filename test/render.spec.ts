@@ -94,6 +94,11 @@ describe("scripts/render.ts", function () {
             gapInNewList: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[1]=10.0.0.0/8"],
             badPathSyntax: ["pod", "--set", "storage.size[0=1Gi"],
             otherNamespace: ["pod", "--set", "kubernetes:context=kind-x"],
+            help: ["--help"],
+            helpShort: ["pod", "-h"],
+            loadBalancer: ["service", "--set", "serviceType=LoadBalancer"],
+            route: ["pod", "--set", "openshift=true", "--set", "serviceType=NodePort"],
+            kubeconfigs: ["clusters", ...CLUSTERS, "--set", "clusters.generator.kubeconfig=/k/a", "--set", "clusters.echo.kubeconfig=/k/b"],
             bogus: ["--set", "coupling=bogus"],
             dev: ["--stack", "dev"],
             prodAsPod: ["pod", "--stack", "prod"],
@@ -126,7 +131,7 @@ describe("scripts/render.ts", function () {
         assert.deepEqual(pod.object.spec.template.spec.containers.map((c: { name: string }) => c.name), ["generator", "echo"]);
         for (const d of docs) {
             assert.match(d.source, /^urn:pulumi:render::app-coupling::.*::/, `${d.object.kind}: ${d.source}`);
-            assert.equal(d.cluster, "app (context (kubeconfig's current))");
+            assert.equal(d.cluster, "app (the kubeconfig's current context)");
         }
         assert.equal(pod.object.metadata.namespace, "app-coupling-render");
         assert.match(runs.pod.stderr, /render: 4 objects, coupling pod, stack render/);
@@ -215,6 +220,30 @@ describe("scripts/render.ts", function () {
         assert.match(runs.gapInNewList.stderr, /clusters\.allowFrom\[0\]: null is not allowed/);
     });
 
+    it("--help and -h print the usage on stdout and exit 0", () => {
+        for (const run of [runs.help, runs.helpShort]) {
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stdout, /^usage: npm run -s render -- /);
+            assert.equal(run.stderr, "");
+        }
+    });
+
+    it("without --stack, says it renders the project's defaults as a stack named render (its names and namespace)", () => {
+        assert.match(runs.pod.stderr, /^render: no --stack: the project's defaults, as a stack named "render" \(namespace app-coupling-render\); --stack NAME renders Pulumi\.NAME\.yaml\n/);
+        assert.ok(!runs.dev.stderr.includes("no --stack"), runs.dev.stderr);
+    });
+
+    it("marks stood-in outputs as placeholders: the load-balancer address, the Route host", () => {
+        assert.match(runs.loadBalancer.stderr, /\n {2}externalUrl: http:\/\/203\.0\.113\.10:8000\/data # PLACEHOLDER: load-balancer address\n/);
+        assert.match(runs.route.stderr, /\n {2}externalUrl: https:\/\/echo-[0-9a-f]{8}\.apps\.example\.test\/data # PLACEHOLDER: route host\n/);
+        assert.match(runs.pod.stderr, /\n {2}endpoint: http:\/\/echo-[0-9a-f]{8}\.app-coupling-render\.svc:8000\/data\n/, "a real value is not marked");
+    });
+
+    it("# Cluster names the context and kubeconfig given, or says the kubeconfig's current context (pod coupling, above)", () => {
+        const clusters = [...new Set(ok(runs.kubeconfigs).map((d) => d.cluster))].sort();
+        assert.deepEqual(clusters, ["app (context kind-b, kubeconfig /k/b)", "generator-side (context kind-a, kubeconfig /k/a)"]);
+    });
+
     it("the CLI (a child process) prints what main() prints, exit 0, YAML on stdout and the summary on stderr", () => {
         const run = cliRuns.pod;
         assert.equal(run.status, 0, run.stderr);
@@ -252,6 +281,17 @@ describe("scripts/render.ts", function () {
         }
         const manifest = fs.readFileSync(path.join(outDir, ".render-manifest"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
         assert.deepEqual(manifest.map((f) => path.join(outDir, f)).sort(), [...files].sort());
+    });
+
+    it("--out files each start a YAML document: `cat DIR/CLUSTER/*.yaml | kubectl apply -f -` gets every object", () => {
+        for (const cluster of ["generator-side", "app"]) {
+            const names = fs.readdirSync(path.join(outDir, cluster)).sort();
+            const texts = names.map((n) => fs.readFileSync(path.join(outDir, cluster, n), "utf8"));
+            for (const [i, t] of texts.entries()) assert.match(t, /^---\n/, `${cluster}/${names[i]}`);
+            const streamed = YAML.parseAllDocuments(texts.join("")).map((d) => d.toJS());
+            assert.equal(streamed.length, names.length, `${cluster}: the concatenated files hold ${streamed.length} documents for ${names.length} files`);
+            assert.deepEqual(streamed.map((o) => o.kind), texts.map((t) => parseDocs(t)[0].object.kind));
+        }
     });
 
     it("--out into an earlier render's directory replaces it (no stale files); a directory with other files is refused", async () => {
@@ -314,6 +354,10 @@ describe("scripts/render.ts", function () {
         assert.match(runs.credentials.stdout, /^# NOTE: Secret app-coupling-render\/\S*registry-pull\S* left out: it holds registry credentials\. Render with --show-secrets/);
         assert.ok(!runs.credentials.stdout.includes("s3cret"));
         assert.match(runs.credentials.stdout, /- name: \S*registry-pull\S* # PLACEHOLDER: pull Secret \(left out of this render/);
+        // the way to create it names the server and user given (only the password is left to type)
+        assert.match(runs.credentials.stdout, /kubectl -n app-coupling-render create secret docker-registry \S+ --docker-server=localhost:5001 --docker-username=ci --docker-password=PASSWORD\n/);
+        assert.match(runs.prodShown.stdout, /create secret docker-registry \S+ --docker-server=registry\.example\.com --docker-username=USER --docker-password=PASSWORD\n/,
+            "a stood-in user is not offered as the user");
         const [shown] = ok(runs.credentialsShown).filter((d) => d.object.kind === "Secret");
         assert.equal(JSON.parse(shown.object.stringData[".dockerconfigjson"]).auths["localhost:5001"].password, "s3cret");
         assert.deepEqual(validateKubernetesObject(shown.object), []);
@@ -322,5 +366,11 @@ describe("scripts/render.ts", function () {
         assert.deepEqual(prod.filter((d) => d.object.kind === "Secret"), []);
         assert.match(runs.prodShown.stdout, /# NOTE: Secret .* left out: its credentials are stand-ins/);
         assert.ok(!runs.prodShown.stdout.includes("esc-provided-token"));
+    });
+
+    it("--show-secrets warns on stderr when the output holds a credential in clear text, and only then", () => {
+        assert.match(runs.credentialsShown.stderr, /^render: warning: --show-secrets: stdout holds registry credentials in clear text \(Secret app-coupling-render\/\S+\); keep it out of version control and logs\n/m);
+        assert.ok(!runs.credentials.stderr.includes("warning: --show-secrets"), runs.credentials.stderr);
+        assert.ok(!runs.prodShown.stderr.includes("warning: --show-secrets"), "nothing revealed, nothing to warn about");
     });
 });
