@@ -8,6 +8,7 @@
 #   bash scripts/test.sh [mocha args]     # default: every test/**/*.spec.ts
 set -uo pipefail
 cd "$(dirname "$0")/.."
+PATH="$PWD/node_modules/.bin:$PATH" # as under npm run, also when run directly
 
 out="$(mktemp -d)"
 pids=()

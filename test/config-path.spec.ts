@@ -153,11 +153,55 @@ const PULUMI = path.join(TOOLS_BIN, "pulumi");
 
 interface CliResult { status: number | null; stdout: string; stderr: string }
 
-describe("lib/config-path.ts against the real `pulumi config set --path` (tool cache)", function () {
-    let dir: string;
-    let env: NodeJS.ProcessEnv;
+// each: the stack file's config before, then `set-all --path --plaintext k=v ...` in order
+const SCENARIOS: { name: string; initial: Record<string, unknown>; sets: [string, string][] }[] = [
+    {
+        name: "new maps and lists, typed leaves",
+        initial: {},
+        sets: [
+            ["clusters.allowFrom[0]", "10.0.0.0/8"], ["clusters.allowFrom[1]", "192.0.2.0/24"], ["clusters.generator.context", "kind-a"],
+            ["storage.size", "5Gi"], ["storage.retainOnDelete", "true"], ["resources.echo.limits.cpu", "1"], ["resources.echo.limits.memory", "0128Mi"],
+            ["n.int", "-12"], ["n.plus", "+3"], ["n.zero", "0"], ["n.lead", "007"], ["n.float", "1.5"], ["n.big", "9223372036854775807"],
+            ["n.huge", "18446744073709551616"], ["n.word", "True"], ["n.empty", ""],
+            ["names[2]", "c"], ['["app.x"]["y.z"]', "v"], ["echoReplicas", "2"], ["coupling", "true"], ["a.b[0][1].c", "deep"],
+        ],
+    },
+    {
+        name: "into values read from the stack file",
+        initial: {
+            clusters: { allowFrom: ["198.51.100.0/24", "203.0.113.0/24"], generator: { context: "a" }, echo: { context: "b" } },
+            storage: { size: "1Gi" }, namespace: "ns", echoReplicas: 3,
+        },
+        sets: [
+            ["clusters.allowFrom[0]", "10.0.0.0/8"], ["clusters.allowFrom[2]", "192.0.2.0/24"], ["clusters.echo.kubeconfig", "/k/b"],
+            ["storage.accessMode", "ReadWriteMany"], ["namespace.sub", "x"], ["echoReplicas", "4"],
+        ],
+    },
+];
+const REFUSAL_INITIAL = { clusters: { allowFrom: ["198.51.100.0/24"], generator: { context: "a" } } };
+const REFUSED_KEYS = [
+    "clusters.allowFrom[2]", "clusters.allowFrom.first", "clusters[0]", "clusters.generator.context.name", "clusters.generator.context[0]",
+    "fresh.secure", "[0]", '[""]', "clusters.", "clusters.allowFrom.[0]", "clusters.allowFrom[x]", 'clusters["a', "clusters[1",
+];
+
+const stackConfig = (initial: Record<string, unknown>) => Object.fromEntries(Object.entries(initial).map(([k, v]) => [`${PROJECT}:${k}`, v]));
+
+interface CliWork {
+    /** Per scenario: the stack file after the CLI's sets, and a file holding only the initial config. */
+    scenarios: { stackFile: string; before: string; set: CliResult }[];
+    refusals: CliResult[];
+}
+
+/**
+ * Everything the real CLI does for these tests, side by side: a project per case, each
+ * with a stack `test` in a local file backend of its own (no network, no login).
+ */
+async function runCli(dir: string): Promise<CliWork> {
+    const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH, HOME: dir, PULUMI_HOME: path.join(dir, ".pulumi"),
+        PULUMI_CONFIG_PASSPHRASE: "config-path-spec", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
     const pulumi = (cwd: string, ...args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
-        // a backend of its own per project: each holds a stack named test
         const child = spawn(PULUMI, args, { cwd, env: { ...env, PULUMI_BACKEND_URL: `file://${path.join(cwd, ".state")}` }, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "", stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -165,92 +209,68 @@ describe("lib/config-path.ts against the real `pulumi config set --path` (tool c
         child.on("error", reject);
         child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
-
-    /** A project with one stack, `test`, in a local file backend: no network, no login. */
-    async function project(name: string): Promise<string> {
+    /** A project whose stack file holds `initial` as its config: the stack file's path. */
+    const project = async (name: string, initial: Record<string, unknown>): Promise<string> => {
         const cwd = path.join(dir, name);
         fs.mkdirSync(path.join(cwd, ".state"), { recursive: true });
         fs.writeFileSync(path.join(cwd, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\n`);
         const init = await pulumi(cwd, "stack", "init", "test", "--non-interactive");
-        assert.equal(init.status, 0, init.stderr);
-        return cwd;
-    }
-
-    /** The stack file's config, with `initial` (YAML) in it before the sets. */
-    function writeInitial(cwd: string, initial: Record<string, unknown>): string {
+        if (init.status !== 0) throw new Error(`pulumi stack init: ${init.stderr}`);
         const file = path.join(cwd, "Pulumi.test.yaml");
         const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-        doc.config = Object.fromEntries(Object.entries(initial).map(([k, v]) => [`${PROJECT}:${k}`, v]));
+        doc.config = stackConfig(initial);
         fs.writeFileSync(file, YAML.stringify(doc));
         return file;
-    }
+    };
+    const scenarios = Promise.all(SCENARIOS.map(async (s, i) => {
+        const stackFile = await project(`scenario-${i}`, s.initial);
+        const before = path.join(path.dirname(stackFile), "Pulumi.before.yaml");
+        fs.writeFileSync(before, YAML.stringify({ config: stackConfig(s.initial) }));
+        const set = await pulumi(path.dirname(stackFile), "config", "set-all", "--path", ...s.sets.flatMap(([k, v]) => ["--plaintext", `${k}=${v}`]));
+        return { stackFile, before, set };
+    }));
+    // one process per key (the CLI stops at the first refusal)
+    const refusals = project("refusals", REFUSAL_INITIAL).then((file) =>
+        Promise.all(REFUSED_KEYS.map((k) => pulumi(path.dirname(file), "config", "set", "--path", "--plaintext", k, "x"))));
+    return { scenarios: await scenarios, refusals: await refusals };
+}
 
+// Started with the whole run (a root-level hook), beside the specs before these.
+let cliDir: string | undefined;
+let cliWork: Promise<CliWork> | undefined;
+before(() => {
+    if (!fs.existsSync(PULUMI)) return;
+    cliDir = fs.mkdtempSync(path.join(os.tmpdir(), "config-path-"));
+    cliWork = runCli(cliDir);
+    cliWork.catch(() => undefined); // reported by the tests' before hook
+});
+after(() => { if (cliDir) fs.rmSync(cliDir, { recursive: true, force: true }); });
+
+describe("lib/config-path.ts against the real `pulumi config set --path` (tool cache)", function () {
+    let work: CliWork;
     before(async function () {
-        if (!fs.existsSync(PULUMI)) {
+        if (!cliWork) {
             console.log(`      skipped: no Pulumi CLI at ${PULUMI} (npm run e2e:tools builds it)`);
             this.skip();
         }
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-path-"));
-        env = {
-            PATH: process.env.PATH, HOME: dir, PULUMI_HOME: path.join(dir, ".pulumi"),
-            PULUMI_CONFIG_PASSPHRASE: "config-path-spec", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        };
+        work = await cliWork!;
     });
-    after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
-    // each: the stack file's config before, then `set-all --path --plaintext k=v ...` in order
-    const scenarios: { name: string; initial: Record<string, unknown>; sets: [string, string][] }[] = [
-        {
-            name: "new maps and lists, typed leaves",
-            initial: {},
-            sets: [
-                ["clusters.allowFrom[0]", "10.0.0.0/8"], ["clusters.allowFrom[1]", "192.0.2.0/24"], ["clusters.generator.context", "kind-a"],
-                ["storage.size", "5Gi"], ["storage.retainOnDelete", "true"], ["resources.echo.limits.cpu", "1"], ["resources.echo.limits.memory", "0128Mi"],
-                ["n.int", "-12"], ["n.plus", "+3"], ["n.zero", "0"], ["n.lead", "007"], ["n.float", "1.5"], ["n.big", "9223372036854775807"],
-                ["n.huge", "18446744073709551616"], ["n.word", "True"], ["n.empty", ""],
-                ["names[2]", "c"], ['["app.x"]["y.z"]', "v"], ["echoReplicas", "2"], ["coupling", "true"], ["a.b[0][1].c", "deep"],
-            ],
-        },
-        {
-            name: "into values read from the stack file",
-            initial: {
-                clusters: { allowFrom: ["198.51.100.0/24", "203.0.113.0/24"], generator: { context: "a" }, echo: { context: "b" } },
-                storage: { size: "1Gi" }, namespace: "ns", echoReplicas: 3,
-            },
-            sets: [
-                ["clusters.allowFrom[0]", "10.0.0.0/8"], ["clusters.allowFrom[2]", "192.0.2.0/24"], ["clusters.echo.kubeconfig", "/k/b"],
-                ["storage.accessMode", "ReadWriteMany"], ["namespace.sub", "x"], ["echoReplicas", "4"],
-            ],
-        },
-    ];
-
-    for (const s of scenarios) {
-        it(`${s.name}: the stack file holds what setConfigPath computes`, async () => {
-            const cwd = await project(s.name.replace(/\W+/g, "-"));
-            const file = writeInitial(cwd, s.initial);
-            const set = await pulumi(cwd, "config", "set-all", "--path", ...s.sets.flatMap(([k, v]) => ["--plaintext", `${k}=${v}`]));
+    SCENARIOS.forEach((s, i) => {
+        it(`${s.name}: the stack file holds what setConfigPath computes`, () => {
+            const { stackFile, before, set } = work.scenarios[i];
             assert.equal(set.status, 0, set.stderr);
             // both read as the program gets them (lib/stacks.ts: top-level scalars as strings)
-            const copy = path.join(cwd, "Pulumi.before.yaml");
-            fs.writeFileSync(copy, YAML.stringify({ config: Object.fromEntries(Object.entries(s.initial).map(([k, v]) => [`${PROJECT}:${k}`, v])) }));
-            assert.deepEqual(applySets(readStackFile(copy).values, s.sets), readStackFile(file).values, fs.readFileSync(file, "utf8"));
+            assert.deepEqual(applySets(readStackFile(before).values, s.sets), readStackFile(stackFile).values, fs.readFileSync(stackFile, "utf8"));
         });
-    }
+    });
 
-    it("refuses the same keys, with the same messages", async () => {
-        const initial = { clusters: { allowFrom: ["198.51.100.0/24"], generator: { context: "a" } } };
-        const keys = [
-            "clusters.allowFrom[2]", "clusters.allowFrom.first", "clusters[0]", "clusters.generator.context.name", "clusters.generator.context[0]",
-            "fresh.secure", "[0]", '[""]', "clusters.", "clusters.allowFrom.[0]", "clusters.allowFrom[x]", 'clusters["a', "clusters[1",
-        ];
-        const cwd = await project("refusals");
-        writeInitial(cwd, initial);
-        const mine = Object.fromEntries(keys.map((k) => [k, refusal(initial, k)]));
-        // one process per key (the CLI stops at the first refusal), side by side
-        const runs = await Promise.all(keys.map((k) => pulumi(cwd, "config", "set", "--path", "--plaintext", k, "x")));
-        keys.forEach((k, i) => {
-            assert.notEqual(runs[i].status, 0, `${k}: the CLI accepted it`);
-            assert.ok(runs[i].stderr.includes(mine[k]), `${k}: the CLI said ${JSON.stringify(runs[i].stderr.trim())}, render ${JSON.stringify(mine[k])}`);
+    it("refuses the same keys, with the same messages", () => {
+        REFUSED_KEYS.forEach((k, i) => {
+            const cli = work.refusals[i];
+            const mine = refusal(REFUSAL_INITIAL, k);
+            assert.notEqual(cli.status, 0, `${k}: the CLI accepted it`);
+            assert.ok(cli.stderr.includes(mine), `${k}: the CLI said ${JSON.stringify(cli.stderr.trim())}, render ${JSON.stringify(mine)}`);
         });
     });
 });
