@@ -27,7 +27,7 @@ run_once() { # LABEL
   rm -rf node_modules/.cache/app-coupling # tsc's incremental state: every run checks from scratch, as on a clean clone
   before=$(cut -d' ' -f1 /proc/loadavg)
   /usr/bin/time -f '%e %U %S' -o "$log/time" npm test >"$log/out" 2>&1 && status=0 || status=$?
-  read -r wall user sys <"$log/time"
+  read -r wall user sys < <(tail -n 1 "$log/time") # after "Command exited with non-zero status N", if any
   local closing
   closing=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/out" | tail -n 1 || true)
   printf '%-10s wall %6.1f s  cpu %6.1f s  exit %d  load before %5s  %s\n' \

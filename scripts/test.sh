@@ -13,7 +13,8 @@ PATH="$PWD/node_modules/.bin:$PATH" # as under npm run, also when run directly
 out="$(mktemp -d)"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  # interrupted: stop tsc and eslint (each a child of its subshell), not only the subshells
+  for pid in "${pids[@]}"; do pkill -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
   rm -rf "$out"
 }
 trap cleanup EXIT
