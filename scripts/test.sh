@@ -7,7 +7,7 @@
 # line `N passed, N failed, N skipped` counts tsc and eslint as one check each.
 #   bash scripts/test.sh [mocha args]     # default: every test/**/*.spec.ts
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 PATH="$PWD/node_modules/.bin:$PATH" # as under npm run, also when run directly
 
 out="$(mktemp -d)"
@@ -55,5 +55,6 @@ for name in tsc eslint; do
     failed=$((failed + 1)); checks+=("$label FAILED")
   fi
 done
-echo "$passed passed, $failed failed, $skipped skipped (mocha ${mocha_seconds} s; $(IFS=';'; echo "${checks[*]}" | sed 's/;/; /g'); ${SECONDS} s in all)"
+summary=$(printf '; %s' "${checks[@]}")
+echo "$passed passed, $failed failed, $skipped skipped (mocha ${mocha_seconds} s${summary}; ${SECONDS} s in all)"
 [ "$failed" = 0 ]
