@@ -154,6 +154,8 @@ const clusterComment = (c: KubernetesObject["cluster"]) =>
 
 /** The placeholders whose value occurs in a string. */
 const placeholdersIn = (text: string, placeholders: Placeholder[]) => placeholders.filter((p) => text.includes(p.value));
+/** What the placeholders stand for, each once, without their explanations ("image digest"). */
+const shortWhats = (placeholders: Placeholder[]) => [...new Set(placeholders.map((p) => p.what.split(" (")[0]))];
 
 /** One object as YAML, every line holding a placeholder marked `# PLACEHOLDER: what`. */
 export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] = []): string {
@@ -169,7 +171,7 @@ export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] 
         },
     });
     const header = [`# Source: ${o.resource.urn}`, clusterComment(o.cluster)];
-    if (found.size) header.push(`# Placeholders (marked below; replace or create before applying): ${[...new Set([...found.values()].map((p) => p.what.split(" (")[0]))].join(", ")}`);
+    if (found.size) header.push(`# Placeholders (marked below; replace or create before applying): ${shortWhats([...found.values()]).join(", ")}`);
     return `${header.join("\n")}\n${doc.toString({ lineWidth: 0 })}`;
 }
 
@@ -333,14 +335,14 @@ async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
             : [];
         io.stdout(noteLines([...notes, ...extra]) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
     }
-    const marked = new Set(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))).map((p) => p.what.split(" (")[0]));
+    const marked = shortWhats(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))));
     const summary = [`render: ${objects.length} objects, coupling ${evaluation.config.coupling}, stack ${config.stack}`,
-        ...(marked.size ? [`  placeholders, marked "# PLACEHOLDER" (replace before applying): ${[...marked].join(", ")}`] : []),
+        ...(marked.length ? [`  placeholders, marked "# PLACEHOLDER" (replace before applying): ${marked.join(", ")}`] : []),
         ...notes.map((n) => `  ${n}`),
         ...(clusters.length > 1 && !args.out ? ["  two clusters: use --out DIR for one directory per cluster"] : []),
         ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => {
             const hits = placeholdersIn(String(v), placeholders);
-            return `  ${k}: ${v}${hits.length ? ` # PLACEHOLDER: ${[...new Set(hits.map((h) => h.what.split(" (")[0]))].join("; ")}` : ""}`;
+            return `  ${k}: ${v}${hits.length ? ` # PLACEHOLDER: ${shortWhats(hits).join("; ")}` : ""}`;
         })];
     io.stderr(`${summary.join("\n")}\n`);
     return 0;
