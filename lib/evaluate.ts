@@ -144,9 +144,9 @@ export async function evaluate(values: Record<string, unknown>, opts: EvaluateOp
 /**
  * Run `fn` with V8's own stack formatting. The SDK reads `new Error().stack` for every
  * promise it makes (runtime/debuggable.js) and, unbounded, for every resource (its source
- * position, resource.js); under ts-node every frame of those is mapped through source maps,
- * 70-80% of an evaluation's CPU for text nobody reads under mocks. A stack first read after
- * `fn` (an error it threw) is still mapped: V8 formats a stack when it is first read.
+ * position, resource.js); under ts-node every frame of those is mapped through source maps:
+ * about two thirds of an evaluation's CPU, for text nobody reads under mocks. A stack first
+ * read after `fn` (an error it threw) is still mapped: V8 formats a stack when first read.
  */
 async function withPlainStackTraces<T>(fn: () => Promise<T>): Promise<T> {
     const errors = Error as { prepareStackTrace?: unknown };
