@@ -27,7 +27,7 @@ import { kubectl, kubectlJson } from "../lib/kubectl";
 import { abort, assert, check, CheckError, close, note, onCleanup, record, secs, skip, skipLayer, startLayer } from "../lib/ledger";
 import { background, run, sleepSync, tail } from "../lib/processes";
 import { missingTools, TOOLS } from "../lib/tools";
-import { ensureStack, ENGINE_TOOLS, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
+import { assertNoChanges, ensureStack, ENGINE_TOOLS, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import {
     claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
     waitSettled,
@@ -60,13 +60,6 @@ function destroy(ws: Workspace, node: Node, stack: string) {
 
 function outputs(ws: Workspace, stack: string): Record<string, unknown> {
     return JSON.parse(pulumiOk(ws, ["stack", "output", "--stack", stack, "--json"]).stdout);
-}
-
-/** The no-change summary of `pulumi up`: only "N unchanged" under "Resources:". */
-function assertNoChanges(output: string): void {
-    const summary = output.slice(output.lastIndexOf("Resources:"));
-    const changes = summary.split("\n").filter((l) => /^\s+[~+-]*\s*\d+ (to )?(create|created|update|updated|delete|deleted|replace|replaced)/.test(l));
-    assert(output.includes("Resources:") && changes.length === 0 && /\d+ unchanged/.test(summary), `the second pulumi up changed something:\n${tail(output, 30)}`);
 }
 
 /** GET /data through the echo Service's cluster address, from this machine. */
