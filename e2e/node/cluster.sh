@@ -164,8 +164,8 @@ our_pids() {
     args="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
     if [[ "$exe" == "$NODE_ROOT"/* || "$args" == *"$DIR"* ]]; then echo "${p#/proc/}"; fi
   done
-  cat /sys/fs/cgroup/pids/"$CGROUP_ROOT"/cgroup.procs /sys/fs/cgroup/pids/"$CGROUP_ROOT"/*/cgroup.procs \
-    /sys/fs/cgroup/pids/"$CGROUP_ROOT"/*/*/cgroup.procs /sys/fs/cgroup/pids/"$CGROUP_ROOT"/*/*/*/cgroup.procs 2>/dev/null || true
+  # every depth: <root>/kubepods/<qos>/pod<uid>/<container>
+  find /sys/fs/cgroup/pids/"$CGROUP_ROOT" /sys/fs/cgroup/unified/"$CGROUP_ROOT" -name cgroup.procs -exec cat {} + 2>/dev/null || true
 }
 
 our_processes() {

@@ -348,6 +348,19 @@ async function main(): Promise<void> {
             const diff = snapshotDiff(before, clusterScript("snapshot", 30_000).stdout);
             assert(diff.length === 0, `differs from before up:\n${diff.join("\n")}`);
         });
+        await check("stage C: down after a crash (kubelet and containerd killed with a pod running) leaves the machine as before up", async () => {
+            const r = clusterScript("up");
+            assert(r.code === 0, `up exited ${r.code}:\n${tail(r.output, 15)}`);
+            const n = readNode();
+            kubectl(n, ["run", "crash-probe", "--image", images.echo, "--restart=Never", "--env", "DATA_DIR=/tmp"]);
+            kubectl(n, ["wait", "--for=condition=Ready", "pod/crash-probe", "--timeout=60s"]);
+            for (const name of ["kubelet", "containerd"]) process.kill(Number(fs.readFileSync(path.join(NODE_DIR, "run", `${name}.pid`), "utf8")), "SIGKILL");
+            const d = clusterScript("down");
+            assert(d.code === 0, `down exited ${d.code}:\n${tail(d.output, 20)}`);
+            const diff = snapshotDiff(before, clusterScript("snapshot", 30_000).stdout);
+            assert(diff.length === 0, `differs from before up:\n${diff.join("\n")}`);
+            return `down ${secs(d.ms)}`;
+        });
     }
     close();
 }
