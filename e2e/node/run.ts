@@ -159,6 +159,15 @@ async function couplings(ws: Workspace, node: Node, images: Record<string, strin
             });
         }
         if (coupling === "pod") {
+            await check(`${label}: kubectl logs and exec reach the kubelet through the API server (the kubelet refuses anonymous callers)`, () => {
+                const deploy = deploymentsReady(node, namespace)[0].metadata.name;
+                const logs = kubectl(node, ["logs", "-n", namespace, `deployment/${deploy}`, "-c", "echo"]);
+                assert(logs.code === 0 && /echo: serving/.test(logs.output), `kubectl logs: ${tail(logs.output, 5)}`);
+                const exec = kubectl(node, ["exec", "-n", namespace, `deployment/${deploy}`, "-c", "echo", "--", "python3", "-c", "print('exec ok')"]);
+                assert(exec.code === 0 && /exec ok/.test(exec.stdout), `kubectl exec: ${tail(exec.output, 5)}`);
+                const anonymous = run("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", `https://${node.env.NODE_IP}:10250/pods`], { timeoutMs: 10_000 });
+                assert(anonymous.stdout === "401", `an anonymous request to the kubelet answered ${anonymous.stdout}, not 401`);
+            });
             await check(`${label}: Pod Security "restricted" is enforced by admission (a privileged pod is refused)`, () => {
                 const labels = kubectlJson(node, ["get", "namespace", namespace]).metadata.labels ?? {};
                 assert(labels["pod-security.kubernetes.io/enforce"] === "restricted", `namespace ${namespace} is not labelled enforce=restricted`);
