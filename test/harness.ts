@@ -3,8 +3,8 @@
 import { isSecretValue, Evaluation, Registered } from "../lib/evaluate";
 
 export {
-    evaluate, EvaluateOptions, Evaluation, isSecretValue, kubernetesObjects, lastRegistered, minimalConfig, MOCK_LB_ADDRESS, Placeholder,
-    PROJECT, Registered, reveal, TWO_CLUSTERS,
+    evaluate, type EvaluateOptions, type Evaluation, isSecretValue, kubernetesObjects, lastRegistered, minimalConfig, MOCK_LB_ADDRESS,
+    type Placeholder, PROJECT, type Registered, reveal, TWO_CLUSTERS,
 } from "../lib/evaluate";
 
 // ---- helpers for assertions ----
