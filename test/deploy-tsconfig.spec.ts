@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
+import * as tsNode from "ts-node";
 import * as YAML from "yaml";
 // The SDK's own reader, the one cmd/run/run.js decides transpileOnly with (internal, so typed here).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -39,6 +40,16 @@ function deployOptions(file: string): ts.CompilerOptions {
     const converted = ts.convertCompilerOptionsFromJson({ ...runJsDefaults, ...own }, path.dirname(file));
     assert.deepEqual(converted.errors, []);
     return parsed(file, converted.options);
+}
+
+/** ts-node as cmd/run/run.js registers it: transpileOnly from noCheck, the deploy tsconfig, its option overlay. */
+function deployService(): tsNode.Service {
+    const file = deployTsconfig();
+    const own = tsutils.loadTypeScriptCompilerOptions(file);
+    return tsNode.create({
+        compiler: "typescript", transpileOnly: own.noCheck as boolean, project: file, skipProject: false,
+        compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...own },
+    });
 }
 
 /** The npm scripts `npm test` runs, following `npm run [-s] X`. */
@@ -92,20 +103,28 @@ describe("deploys transpile only, npm test type-checks", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-coupling-typecheck-"));
         try {
             const file = path.join(dir, "index.ts");
-            fs.writeFileSync(file, 'export const interval: number = "two seconds";\n');
+            const source = 'export const interval: number = "two seconds";\n';
+            fs.writeFileSync(file, source);
             // One file of its own: no @types packages, no DOM (a fifth of the parse time;
             // whether a type error is reported does not depend on either).
-            const small = { noEmit: true, types: [], lib: ["lib.es2022.d.ts"] };
-            const host = ts.createCompilerHost(parsed(CHECKED));
-            const checked = ts.createProgram({ rootNames: [file], options: { ...parsed(CHECKED), ...small }, host });
-            const errors = ts.getPreEmitDiagnostics(checked).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+            const options = { ...parsed(CHECKED), noEmit: true, types: [], lib: ["lib.es2022.d.ts"] };
+            const errors = ts.getPreEmitDiagnostics(ts.createProgram([file], options)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
             assert.deepEqual(errors, ["Type 'string' is not assignable to type 'number'."]);
-            const deploy = ts.createProgram({
-                rootNames: [file], options: { ...deployOptions(deployTsconfig()), ...small }, host, oldProgram: checked,
-            });
-            assert.deepEqual(ts.getPreEmitDiagnostics(deploy).map((d) => d.messageText), []);
+            // ts-node set up as @pulumi/pulumi's cmd/run/run.js sets it up, from the deploy tsconfig
+            const deploy = deployService();
+            assert.match(deploy.compile(source, file), /const interval = "two seconds"/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("deploys and tests transpile alike: ts-node with SWC, transpile-only, from both tsconfigs", () => {
+        const deploy = deployService();
+        // mocha (.mocharc: ts-node/register/transpile-only) and the scripts read tsconfig.json
+        const tests = tsNode.create({ transpileOnly: true, project: CHECKED });
+        for (const service of [deploy, tests]) {
+            assert.equal(service.options.swc, true);
+            assert.equal(service.options.transpileOnly, true);
         }
     });
 });
