@@ -68,12 +68,14 @@ const SELECTED: Coupling[] = option("couplings", COUPLINGS.join(",")).split(",")
 interface Case {
     name: string;
     measure(): number;
+    /** The same pulumi command once more with the engine's log (-v=7): its stderr. */
+    trace?(): string;
 }
 
 const cases: Case[] = [];
 const samples = new Map<string, number[]>();
-function addCase(name: string, measure: () => number): void {
-    cases.push({ name, measure });
+function addCase(name: string, measure: () => number, trace?: () => string): void {
+    cases.push({ name, measure, trace });
     samples.set(name, []);
 }
 
@@ -113,8 +115,10 @@ function initStack(ws: Workspace, p: Project, stack: string): void {
     }
 }
 
-const noopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) =>
-    pulumiIn(ws, p, ["up", "--stack", stack, "--yes", "--skip-preview", "--expect-no-changes"], env).ms;
+const noopUpArgs = (stack: string) => ["up", "--stack", stack, "--yes", "--skip-preview", "--expect-no-changes"];
+const noopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => pulumiIn(ws, p, noopUpArgs(stack), env).ms;
+const traceNoopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () =>
+    pulumiIn(ws, p, [...noopUpArgs(stack), "-v=7", "--logtostderr"], env).stderr;
 const noChangePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) =>
     pulumiIn(ws, p, ["preview", "--stack", stack, "--expect-no-changes"], env).ms;
 
@@ -266,7 +270,7 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
     }
     addCase(`${prefix}floor: empty program, no-op pulumi up`, () => noopUp(ws, empty, stackName("floor"), env));
     addCase(`${prefix}floor: empty program, pulumi preview`, () => noChangePreview(ws, empty, stackName("floor"), env));
-    addCase(prefix + floorUp, () => noopUp(ws, minimal, stackName("floor"), env));
+    addCase(prefix + floorUp, () => noopUp(ws, minimal, stackName("floor"), env), traceNoopUp(ws, minimal, stackName("floor"), env));
     addCase(prefix + floorPreview, () => noChangePreview(ws, minimal, stackName("floor"), env));
     const minimalDefault = defaultCompile(minimal);
     addCase(`${prefix}floor: minimal program, no-op pulumi up, Pulumi's default compile`,
@@ -279,7 +283,7 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
         ensureStack(ws, stack);
         const stackFile = writeStackFile(ws, stack, programConfig(t, coupling));
         pulumiIn(ws, program, ["up", "--stack", stack, "--yes", "--skip-preview"], env);
-        addCase(prefix + upCase(coupling), () => noopUp(ws, program, stack, env));
+        addCase(prefix + upCase(coupling), () => noopUp(ws, program, stack, env), traceNoopUp(ws, program, stack, env));
         addCase(prefix + previewCase(coupling), () => noChangePreview(ws, program, stack, env));
         if (coupling === "pod") {
             const programDefault = defaultCompile(program);
@@ -344,6 +348,36 @@ function versions(ws: Workspace): string {
         `kubectl ${JSON.parse(run(path.join(TOOLS_BIN, "kubectl"), ["version", "--client", "-o", "json"]).stdout).clientVersion.gitVersion}, node ${process.version}`;
 }
 
+/**
+ * Where one no-op `pulumi up` spends its time, from the engine's own log (-v=7 timestamps):
+ * the CLI (backend, plugins, secrets) up to the language host's Run; node, the SDK and
+ * ts-node up to the Stack resource; the program's loading and evaluation up to its last
+ * resource; the engine's steps (provider Check/Diff) and outputs up to Run's end; saving.
+ */
+function phases(stderr: string): string[] {
+    const events = stderr.split("\n").flatMap((line) => {
+        try {
+            const e = JSON.parse(line);
+            return typeof e.time === "string" && typeof e.msg === "string" ? [{ t: Date.parse(e.time), msg: e.msg as string }] : [];
+        } catch {
+            return [];
+        }
+    });
+    const at = (re: RegExp, last = false) => {
+        const hits = events.filter((e) => re.test(e.msg));
+        return (last ? hits[hits.length - 1] : hits[0])?.t ?? NaN;
+    };
+    const marks = [
+        events[0]?.t ?? NaN,
+        at(/^langhost\[nodejs\]\.Run\(.*\) executing/),
+        at(/^ResourceMonitor\.RegisterResource received: t=pulumi:pulumi:Stack/),
+        at(/^ResourceMonitor\.RegisterResource received/, true),
+        at(/^langhost\[nodejs\]\.Run\(.*\) success/),
+        events[events.length - 1]?.t ?? NaN,
+    ];
+    return marks.slice(1).map((m, i) => secs(m - marks[i]));
+}
+
 function report(targets: { t: Target; prefix: string }[]): void {
     const rows = cases.map((c) => {
         const xs = samples.get(c.name)!;
@@ -403,6 +437,9 @@ function main(): void {
             console.log(`    ${round < 0 ? "warm-up" : `round ${round + 1}/${RUNS}`}: ${secs(Date.now() - start)} s, load ${load()}`);
         }
         report(targets);
+        console.log("\nwhere a no-op pulumi up spends its time (one more run each, with the engine's log -v=7; seconds):");
+        const traced = cases.filter((c) => c.trace).map((c) => [c.name, ...phases(c.trace!())]);
+        formatTable(["case", "CLI to Run", "node+SDK to Stack", "program", "steps+outputs", "save+exit"], traced).forEach((l) => console.log(l));
         console.log(`\nbench:deploy: load ${load()} (1/5/15 min) at the end`);
     } catch (err) {
         failed = true;
