@@ -255,26 +255,17 @@ build_kwok() {
 }
 
 build_helm() {
-  local dir="$SRC/helm" client_go major minor vpkg ldflags
+  local dir="$SRC/helm"
   new_wrapper "$dir" app-coupling-tools/helm "$(go env GOVERSION | sed 's/^go//')"
   (cd "$dir" && go mod edit -require "helm.sh/helm/v4@$HELM_VERSION")
   copy_replaces "$(mod_file helm.sh/helm/v4 "$HELM_VERSION")" "$dir"
   tools_go "$dir" helm.sh/helm/v4/cmd/helm
-  (cd "$dir" && go mod tidy)
-  # Stamp the version and the Kubernetes version helm was built against, as helm's own
-  # Makefile does (client-go vA.B.C is Kubernetes (A+1).B).
-  client_go="$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)"
-  client_go="${client_go#v}"
-  major=$((${client_go%%.*} + 1))
-  minor="$(echo "$client_go" | cut -d. -f2)"
-  ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION"
-  ldflags+=" -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
-  for vpkg in pkg/chart/v2/lint/rules pkg/internal/v3/lint/rules pkg/chart/common/util; do
-    ldflags+=" -X helm.sh/helm/v4/$vpkg.k8sVersionMajor=$major -X helm.sh/helm/v4/$vpkg.k8sVersionMinor=$minor"
-  done
-  ldflags+=" -X helm.sh/helm/v4/internal/version.kubeClientVersionMajor=$major"
-  ldflags+=" -X helm.sh/helm/v4/internal/version.kubeClientVersionMinor=$minor"
-  (cd "$dir" && go build -trimpath -o "$BIN/helm" -ldflags "$ldflags" helm.sh/helm/v4/cmd/helm)
+  # the version stamps helm's own Makefile sets (the Kubernetes version it reports comes
+  # from the client-go in its build info)
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/helm" \
+      -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+      helm.sh/helm/v4/cmd/helm)
 }
 
 run_tool() {
