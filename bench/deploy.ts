@@ -119,8 +119,10 @@ const noopUpArgs = (stack: string) => ["up", "--stack", stack, "--yes", "--skip-
 const noopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => pulumiIn(ws, p, noopUpArgs(stack), env).ms;
 const traceNoopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () =>
     pulumiIn(ws, p, [...noopUpArgs(stack), "-v=7", "--logtostderr"], env).stderr;
-const noChangePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) =>
-    pulumiIn(ws, p, ["preview", "--stack", stack, "--expect-no-changes"], env).ms;
+const previewArgs = (stack: string) => ["preview", "--stack", stack, "--expect-no-changes"];
+const noChangePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => pulumiIn(ws, p, previewArgs(stack), env).ms;
+const tracePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () =>
+    pulumiIn(ws, p, [...previewArgs(stack), "-v=7", "--logtostderr"], env).stderr;
 
 /** A floor program (bench/floor/NAME) as its own project in the workspace, compiled like the program. */
 function floorProject(ws: Workspace, name: "empty" | "minimal"): Project {
@@ -271,7 +273,7 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
     addCase(`${prefix}floor: empty program, no-op pulumi up`, () => noopUp(ws, empty, stackName("floor"), env));
     addCase(`${prefix}floor: empty program, pulumi preview`, () => noChangePreview(ws, empty, stackName("floor"), env));
     addCase(prefix + floorUp, () => noopUp(ws, minimal, stackName("floor"), env), traceNoopUp(ws, minimal, stackName("floor"), env));
-    addCase(prefix + floorPreview, () => noChangePreview(ws, minimal, stackName("floor"), env));
+    addCase(prefix + floorPreview, () => noChangePreview(ws, minimal, stackName("floor"), env), tracePreview(ws, minimal, stackName("floor"), env));
     const minimalDefault = defaultCompile(minimal);
     addCase(`${prefix}floor: minimal program, no-op pulumi up, Pulumi's default compile`,
         () => noopUp(ws, minimalDefault(stackName("floor")), stackName("floor"), env));
@@ -284,7 +286,7 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
         const stackFile = writeStackFile(ws, stack, programConfig(t, coupling));
         pulumiIn(ws, program, ["up", "--stack", stack, "--yes", "--skip-preview"], env);
         addCase(prefix + upCase(coupling), () => noopUp(ws, program, stack, env), traceNoopUp(ws, program, stack, env));
-        addCase(prefix + previewCase(coupling), () => noChangePreview(ws, program, stack, env));
+        addCase(prefix + previewCase(coupling), () => noChangePreview(ws, program, stack, env), tracePreview(ws, program, stack, env));
         if (coupling === "pod") {
             const programDefault = defaultCompile(program);
             addCase(`${prefix}pod: no-op pulumi up, Pulumi's default compile`, () => noopUp(ws, programDefault(stack), stack, env));
@@ -349,7 +351,7 @@ function versions(ws: Workspace): string {
 }
 
 /**
- * Where one no-op `pulumi up` spends its time, from the engine's own log (-v=7 timestamps):
+ * Where one no-op `pulumi up` or `preview` spends its time, from the engine's own log (-v=7 timestamps):
  * the CLI (backend, plugins, secrets) up to the language host's Run; node, the SDK and
  * ts-node up to the Stack resource; the program's loading and evaluation up to its last
  * resource; the engine's steps (provider Check/Diff) and outputs up to Run's end; saving.
@@ -437,7 +439,7 @@ function main(): void {
             console.log(`    ${round < 0 ? "warm-up" : `round ${round + 1}/${RUNS}`}: ${secs(Date.now() - start)} s, load ${load()}`);
         }
         report(targets);
-        console.log("\nwhere a no-op pulumi up spends its time (one more run each, with the engine's log -v=7; seconds):");
+        console.log("\nwhere a no-op pulumi up or preview spends its time (one more run each, with the engine's log -v=7; seconds):");
         const traced = cases.filter((c) => c.trace).map((c) => [c.name, ...phases(c.trace!())]);
         formatTable(["case", "CLI to Run", "node+SDK to Stack", "program", "steps+outputs", "save+exit"], traced).forEach((l) => console.log(l));
         console.log(`\nbench:deploy: load ${load()} (1/5/15 min) at the end`);
