@@ -29,14 +29,17 @@ import * as path from "path";
 import * as ts from "typescript";
 import * as YAML from "yaml";
 import { COUPLINGS, Coupling } from "../components/config";
-import { Cluster, createCluster, createStaticVolumes, kubectlOk } from "../e2e/engine/kwok";
-import {
-    CheckError, ensureStack, imagesConfig, makeWorkspace, missingTools, pulumi, pulumiOk, REPO, run, runCleanups, runOk,
-    STAGE_B_TOOLS, tail, TOOLS_BIN, Workspace, writeStackFile,
-} from "../e2e/engine/lib";
+import { runCleanups } from "../e2e/lib/cleanups";
+import { imagesConfig } from "../e2e/lib/images";
+import { kubectlOk } from "../e2e/lib/kubectl";
+import { Cluster, createCluster, createStaticVolumes, KWOK_TOOLS } from "../e2e/lib/kwok";
+import { CheckError, startLayer } from "../e2e/lib/ledger";
+import { run, runOk, tail } from "../e2e/lib/processes";
+import { missingTools, tool, TOOLS, TOOLS_BIN } from "../e2e/lib/tools";
+import { ENGINE_TOOLS, ensureStack, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../e2e/lib/workspace";
 import { formatTable } from "./table";
 
-const TOOLS_NEEDED = [...STAGE_B_TOOLS, "helm"];
+const TOOLS_NEEDED = [...ENGINE_TOOLS, ...KWOK_TOOLS, "helm"];
 
 // ---- options ---------------------------------------------------------------------------
 
@@ -208,7 +211,7 @@ function helmCharts(parts: { dir: string; cluster: Cluster }[], release: string,
 function helmUpgrade(ws: Workspace, charts: { name: string; chart: string; cluster: Cluster }[]): number {
     let ms = 0;
     for (const { name, chart, cluster } of charts) {
-        const r = runOk(path.join(TOOLS_BIN, "helm"), ["upgrade", "--install", name, chart, "--namespace", "default",
+        const r = runOk(tool("helm"), ["upgrade", "--install", name, chart, "--namespace", "default",
             "--kubeconfig", cluster.kubeconfig, "--kube-context", cluster.context, "--history-max", "3"],
         { env: ws.env, timeoutMs: UP_TIMEOUT_MS });
         if (!/STATUS: deployed/.test(r.stdout)) throw new CheckError(`helm upgrade ${name}: not deployed:\n${tail(r.output, 20)}`);
@@ -344,10 +347,17 @@ const median = (xs: number[]) => {
 };
 
 function versions(ws: Workspace): string {
-    const first = (cmd: string, args: string[]) => run(path.join(TOOLS_BIN, cmd), args, { env: ws.env }).stdout.trim().split("\n")[0];
-    const k8s = fs.readFileSync(path.join(TOOLS_BIN, "..", "stamps", "k8s-provider"), "utf8").trim().split(" ")[2];
-    return `pulumi ${first("pulumi", ["version"])}, kubernetes provider ${k8s}, helm ${first("helm", ["version", "--short"])}, ` +
-        `kubectl ${JSON.parse(run(path.join(TOOLS_BIN, "kubectl"), ["version", "--client", "-o", "json"]).stdout).clientVersion.gitVersion}, node ${process.version}`;
+    const first = (cmd: string, args: string[]) => run(tool(cmd), args, { env: ws.env }).stdout.trim().split("\n")[0];
+    // what e2e:tools built them from (neither plugin reports its version on the command line)
+    const stamp = (t: string) => {
+        try {
+            return fs.readFileSync(path.join(TOOLS, "stamps", t), "utf8").trim();
+        } catch {
+            return `${t} (no stamp)`;
+        }
+    };
+    return `pulumi ${first("pulumi", ["version"])}; ${stamp("langhost")}; ${stamp("k8s-provider")}; helm ${first("helm", ["version", "--short"])}; ` +
+        `kubectl ${JSON.parse(run(tool("kubectl"), ["version", "--client", "-o", "json"]).stdout).clientVersion.gitVersion}; node ${process.version}`;
 }
 
 /**
@@ -413,13 +423,7 @@ function main(): void {
         console.error(`bench:deploy: tools missing from ${TOOLS_BIN}: ${missing.join(", ")} (npm run e2e:tools builds them; tens of minutes cold)`);
         process.exit(1);
     }
-    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        process.on(sig, () => {
-            console.log(`\nbench:deploy: ${sig}: stopping what was started`);
-            runCleanups();
-            process.exit(130);
-        });
-    }
+    startLayer("bench:deploy"); // stops what was started on SIGINT/SIGTERM/SIGHUP
     const ws = makeWorkspace();
     let failed = false;
     try {
