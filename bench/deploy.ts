@@ -71,13 +71,13 @@ const SELECTED: Coupling[] = option("couplings", COUPLINGS.join(",")).split(",")
 interface Case {
     name: string;
     measure(): number;
-    /** The same pulumi command once more with the engine's log (-v=7): its stderr. */
-    trace?(): string;
+    /** The same pulumi command once more with the engine's log (-v=7). */
+    trace?(): Traced;
 }
 
 const cases: Case[] = [];
 const samples = new Map<string, number[]>();
-function addCase(name: string, measure: () => number, trace?: () => string): void {
+function addCase(name: string, measure: () => number, trace?: () => Traced): void {
     cases.push({ name, measure, trace });
     samples.set(name, []);
 }
@@ -120,12 +120,17 @@ function initStack(ws: Workspace, p: Project, stack: string): void {
 
 const noopUpArgs = (stack: string) => ["up", "--stack", stack, "--yes", "--skip-preview", "--expect-no-changes"];
 const noopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => pulumiIn(ws, p, noopUpArgs(stack), env).ms;
-const traceNoopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () =>
-    pulumiIn(ws, p, [...noopUpArgs(stack), "-v=7", "--logtostderr"], env).stderr;
+/** A run with the engine's log: its stderr, and when the command started and ended (epoch ms). */
+interface Traced { stderr: string; start: number; end: number }
+function traced(ws: Workspace, p: Project, args: string[], env: NodeJS.ProcessEnv): Traced {
+    const start = Date.now();
+    const { stderr } = pulumiIn(ws, p, [...args, "-v=7", "--logtostderr"], env);
+    return { stderr, start, end: Date.now() };
+}
+const traceNoopUp = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () => traced(ws, p, noopUpArgs(stack), env);
 const previewArgs = (stack: string) => ["preview", "--stack", stack, "--expect-no-changes"];
 const noChangePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => pulumiIn(ws, p, previewArgs(stack), env).ms;
-const tracePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () =>
-    pulumiIn(ws, p, [...previewArgs(stack), "-v=7", "--logtostderr"], env).stderr;
+const tracePreview = (ws: Workspace, p: Project, stack: string, env: NodeJS.ProcessEnv) => () => traced(ws, p, previewArgs(stack), env);
 
 /** A floor program (bench/floor/NAME) as its own project in the workspace, compiled like the program. */
 function floorProject(ws: Workspace, name: "empty" | "minimal"): Project {
@@ -361,13 +366,15 @@ function versions(ws: Workspace): string {
 }
 
 /**
- * Where one no-op `pulumi up` or `preview` spends its time, from the engine's own log (-v=7 timestamps):
- * the CLI (backend, plugins, secrets) up to the language host's Run; node, the SDK and
- * ts-node up to the Stack resource; the program's loading and evaluation up to its last
- * resource; the engine's steps (provider Check/Diff) and outputs up to Run's end; saving.
+ * Where one no-op `pulumi up` or `preview` spends its time, from the engine's own log
+ * (-v=7 timestamps): the CLI's start up to its first log line; the CLI (backend, plugins,
+ * secrets) up to the language host's Run; node, the SDK and ts-node up to the Stack
+ * resource; the program's loading and evaluation (its resources' steps included) up to its
+ * last resource; the remaining steps and outputs up to Run's end; saving and exiting.
  */
-function phases(stderr: string): string[] {
-    const events = stderr.split("\n").flatMap((line) => {
+const PHASES = ["total", "CLI start", "CLI to Run", "node+SDK to Stack", "program", "steps+outputs", "save+exit"];
+function phases(run: Traced): string[] {
+    const events = run.stderr.split("\n").flatMap((line) => {
         try {
             const e = JSON.parse(line);
             return typeof e.time === "string" && typeof e.msg === "string" ? [{ t: Date.parse(e.time), msg: e.msg as string }] : [];
@@ -380,14 +387,15 @@ function phases(stderr: string): string[] {
         return (last ? hits[hits.length - 1] : hits[0])?.t ?? NaN;
     };
     const marks = [
+        run.start,
         events[0]?.t ?? NaN,
         at(/^langhost\[nodejs\]\.Run\(.*\) executing/),
         at(/^ResourceMonitor\.RegisterResource received: t=pulumi:pulumi:Stack/),
         at(/^ResourceMonitor\.RegisterResource received/, true),
         at(/^langhost\[nodejs\]\.Run\(.*\) success/),
-        events[events.length - 1]?.t ?? NaN,
+        run.end,
     ];
-    return marks.slice(1).map((m, i) => secs(m - marks[i]));
+    return [secs(run.end - run.start), ...marks.slice(1).map((m, i) => secs(m - marks[i]))];
 }
 
 function report(targets: { t: Target; prefix: string }[]): void {
@@ -444,8 +452,8 @@ function main(): void {
         }
         report(targets);
         console.log("\nwhere a no-op pulumi up or preview spends its time (one more run each, with the engine's log -v=7; seconds):");
-        const traced = cases.filter((c) => c.trace).map((c) => [c.name, ...phases(c.trace!())]);
-        formatTable(["case", "CLI to Run", "node+SDK to Stack", "program", "steps+outputs", "save+exit"], traced).forEach((l) => console.log(l));
+        const breakdown = cases.filter((c) => c.trace).map((c) => [c.name, ...phases(c.trace!())]);
+        formatTable(["case", ...PHASES], breakdown).forEach((l) => console.log(l));
         console.log(`\nbench:deploy: load ${load()} (1/5/15 min) at the end`);
     } catch (err) {
         failed = true;
