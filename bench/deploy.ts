@@ -29,9 +29,9 @@ import * as path from "path";
 import * as ts from "typescript";
 import * as YAML from "yaml";
 import { COUPLINGS, Coupling } from "../components/config";
-import { runCleanups } from "../e2e/lib/cleanups";
-import { imagesConfig } from "../e2e/lib/images";
-import { kubectlOk } from "../e2e/lib/kubectl";
+import { onCleanup, runCleanups } from "../e2e/lib/cleanups";
+import { imagesConfig, PLACEHOLDER_IMAGES } from "../e2e/lib/images";
+import { kubectl, kubectlOk } from "../e2e/lib/kubectl";
 import { Cluster, createCluster, createStaticVolumes, KWOK_TOOLS } from "../e2e/lib/kwok";
 import { CheckError, startLayer } from "../e2e/lib/ledger";
 import { run, runOk, tail } from "../e2e/lib/processes";
@@ -234,6 +234,8 @@ interface Target {
     /** The `clusters` coupling's generator side; none: that coupling is not run here. */
     b?: Cluster;
     images: Record<string, string>;
+    /** Deleted at the end (kwok); otherwise what the bench deployed is removed from it. */
+    disposable: boolean;
 }
 
 /** A stack's config, as the real-engine suite deploys it: prebuilt images, the target's clusters. */
@@ -262,7 +264,30 @@ function kwokTarget(ws: Workspace): Target {
     createStaticVolumes(a, 8, "5Gi");
     const { images, source } = imagesConfig();
     console.log(`    images: ${source}`);
-    return { label: "kwok", a, b, images };
+    return { label: "kwok", a, b, images, disposable: true };
+}
+
+/**
+ * The real node `npm run e2e:node -- up` leaves running, when it is there and Ready
+ * (`e2e:node -- env` names its kubeconfig and context); this never starts one. Its pods
+ * run for real, so it needs the digests `npm run e2e:containers` pushed.
+ */
+function nodeTarget(ws: Workspace): Target | undefined {
+    const scripts = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).scripts ?? {};
+    const why = (reason: string) => {
+        console.log(`    real node: not measured (${reason})`);
+        return undefined;
+    };
+    if (!scripts["e2e:node"]) return why("this checkout has no npm run e2e:node");
+    if (run("npm", ["run", "-s", "e2e:node", "--", "status"], { cwd: REPO, env: ws.env }).code !== 0) return why("not up: npm run e2e:node -- up");
+    const env = run("npm", ["run", "-s", "e2e:node", "--", "env"], { cwd: REPO, env: ws.env }).stdout;
+    const value = (k: string) => new RegExp(`^(?:export )?${k}=['"]?([^'"\n]+)`, "m").exec(env)?.[1];
+    const [kubeconfig, context] = [value("KUBECONFIG"), value("KUBE_CONTEXT")];
+    if (!kubeconfig || !context) return why("npm run e2e:node -- env names no KUBECONFIG and KUBE_CONTEXT");
+    const { images, source } = imagesConfig();
+    if (images === PLACEHOLDER_IMAGES) return why("no pushed images: npm run e2e:containers");
+    console.log(`    real node: ${context} (images: ${source})`);
+    return { label: "node", a: { name: "node", context, kubeconfig }, images, disposable: false };
 }
 
 /** Every case on one target: the floors, the program per coupling, the peers, one change. */
@@ -271,12 +296,17 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
     const env = { KUBECONFIG: t.a.kubeconfig };
     const stackName = (s: string) => `${t.label}-${s}`;
     const { empty, minimal } = floors;
+    /** The first `pulumi up` of a stack; on a target that stays, its destroy at the end. */
+    const firstUp = (p: Project, stack: string) => {
+        if (!t.disposable) onCleanup(`${t.label}: pulumi destroy ${stack}`, () => pulumiIn(ws, p, ["destroy", "--stack", stack, "--yes", "--skip-preview"], env));
+        pulumiIn(ws, p, ["up", "--stack", stack, "--yes", "--skip-preview"], env);
+    };
 
     step(`${t.label}: floor programs, first pulumi up`);
     for (const p of [empty, minimal]) {
         initStack(ws, p, stackName("floor"));
         writeConfig(p, stackName("floor"), p === minimal ? { context: t.a.context } : {});
-        pulumiIn(ws, p, ["up", "--stack", stackName("floor"), "--yes", "--skip-preview"], env);
+        firstUp(p, stackName("floor"));
     }
     addCase(`${prefix}floor: empty program, no-op pulumi up`, () => noopUp(ws, empty, stackName("floor"), env));
     addCase(`${prefix}floor: empty program, pulumi preview`, () => noChangePreview(ws, empty, stackName("floor"), env));
@@ -292,7 +322,7 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
         step(`${t.label} ${coupling}: first pulumi up, the peers' first apply`);
         ensureStack(ws, stack);
         const stackFile = writeStackFile(ws, stack, programConfig(t, coupling));
-        pulumiIn(ws, program, ["up", "--stack", stack, "--yes", "--skip-preview"], env);
+        firstUp(program, stack);
         addCase(prefix + upCase(coupling), () => noopUp(ws, program, stack, env), traceNoopUp(ws, program, stack, env));
         addCase(prefix + previewCase(coupling), () => noChangePreview(ws, program, stack, env), tracePreview(ws, program, stack, env));
         if (coupling === "pod") {
@@ -301,10 +331,17 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
         }
         const clusters = t.b ? [t.a, t.b] : [t.a];
         const kubectlParts = renderFor(ws, stackFile, `bench-kubectl-${coupling}`, path.join(ws.dir, "render", t.label, `kubectl-${coupling}`), clusters);
+        if (!t.disposable) {
+            onCleanup(`${t.label}: kubectl delete ${coupling}`, () => kubectlParts.forEach(({ dir, cluster }) => kubectl(cluster, ["delete", "-f", dir, "--wait=false"])));
+        }
         kubectlApply(kubectlParts, true);
         addCase(prefix + kubectlCase(coupling), () => kubectlApply(kubectlParts, false));
         const helmParts = renderFor(ws, stackFile, `bench-helm-${coupling}`, path.join(ws.dir, "render", t.label, `helm-${coupling}`), clusters);
         const releases = helmCharts(helmParts, `bench-${coupling}`, path.join(ws.dir, "charts", t.label));
+        if (!t.disposable) {
+            onCleanup(`${t.label}: helm uninstall ${coupling}`, () => releases.forEach(({ name, cluster }) => run(tool("helm"), ["uninstall", name,
+                "--namespace", "default", "--kubeconfig", cluster.kubeconfig, "--kube-context", cluster.context], { env: ws.env })));
+        }
         helmUpgrade(ws, releases);
         addCase(prefix + helmCase(coupling), () => helmUpgrade(ws, releases));
     }
@@ -316,7 +353,7 @@ function setupTarget(ws: Workspace, t: Target, floors: { empty: Project; minimal
         let interval = 2;
         const configure = () => writeStackFile(ws, stack, { ...programConfig(t, "pod"), generatorIntervalSeconds: interval });
         configure();
-        pulumiIn(ws, program, ["up", "--stack", stack, "--yes", "--skip-preview"], env);
+        firstUp(program, stack);
         addCase(`${prefix}pod: pulumi up of a generator interval change`, () => {
             interval = interval === 2 ? 3 : 2;
             configure();
@@ -439,7 +476,8 @@ function main(): void {
         console.log(`bench:deploy: ${versions(ws)}`);
         pulumiOk(ws, ["login", ws.env.PULUMI_BACKEND_URL!]);
         const floors = { empty: floorProject(ws, "empty"), minimal: floorProject(ws, "minimal") };
-        const targets = [kwokTarget(ws)].map((t, i, all) => ({ t, prefix: all.length > 1 ? `${t.label} ` : "" }));
+        const found = [kwokTarget(ws), nodeTarget(ws)].filter((t): t is Target => !!t);
+        const targets = found.map((t) => ({ t, prefix: found.length > 1 ? `${t.label} ` : "" }));
         for (const { t, prefix } of targets) setupTarget(ws, t, floors, prefix);
         console.log(`bench:deploy: ${cases.length} cases, ${WARMUP} warm-up round(s) and ${RUNS} measured round(s), each in its own shuffled order`);
         for (let round = -WARMUP; round < RUNS; round++) {
