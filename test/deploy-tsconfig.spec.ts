@@ -32,12 +32,15 @@ function parsed(file: string, overrides: ts.CompilerOptions = {}): ts.CompilerOp
     return config.options;
 }
 
-/** The options a deploy compiles with: run.js's defaults under the file's own options, over the file (ts-node). */
+/** The compilerOptions run.js hands ts-node: its defaults under the file's own options (no extends). */
+function runJsCompilerOptions(file: string): Record<string, unknown> {
+    return { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...tsutils.loadTypeScriptCompilerOptions(file) };
+}
+
+/** The options a deploy compiles with: run.js's overlay over the file, as ts-node parses them. */
 function deployOptions(file: string): ts.CompilerOptions {
-    const own = tsutils.loadTypeScriptCompilerOptions(file);
-    // (run.js passes sourceMap as the string "true", which ts-node tolerates; a boolean here)
-    const runJsDefaults = { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: true };
-    const converted = ts.convertCompilerOptionsFromJson({ ...runJsDefaults, ...own }, path.dirname(file));
+    // run.js's sourceMap "true" is a string, which ts-node tolerates and tsc's parser refuses
+    const converted = ts.convertCompilerOptionsFromJson({ ...runJsCompilerOptions(file), sourceMap: true }, path.dirname(file));
     assert.deepEqual(converted.errors, []);
     return parsed(file, converted.options);
 }
@@ -45,11 +48,8 @@ function deployOptions(file: string): ts.CompilerOptions {
 /** ts-node as cmd/run/run.js registers it: transpileOnly from noCheck, the deploy tsconfig, its option overlay. */
 function deployService(): tsNode.Service {
     const file = deployTsconfig();
-    const own = tsutils.loadTypeScriptCompilerOptions(file);
-    return tsNode.create({
-        compiler: "typescript", transpileOnly: own.noCheck as boolean, project: file, skipProject: false,
-        compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...own },
-    });
+    const compilerOptions = runJsCompilerOptions(file);
+    return tsNode.create({ compiler: "typescript", transpileOnly: compilerOptions.noCheck as boolean, project: file, skipProject: false, compilerOptions });
 }
 
 /** The npm scripts `npm test` runs, following `npm run [-s] X`. */
