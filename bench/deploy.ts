@@ -175,7 +175,7 @@ function renderFor(ws: Workspace, stackFile: string, namespace: string, out: str
     return fs.readdirSync(out, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => {
         const dir = path.join(out, e.name);
         const first = fs.readdirSync(dir).sort()[0];
-        const context = /^# Cluster: .*\(context (\S+)\)$/m.exec(fs.readFileSync(path.join(dir, first), "utf8"))?.[1];
+        const context = /^# Cluster: \S+ \(context ([^,)\s]+)/m.exec(fs.readFileSync(path.join(dir, first), "utf8"))?.[1];
         const cluster = clusters.find((c) => c.context === context);
         if (!cluster) throw new CheckError(`render ${out}/${e.name}: no cluster for context ${context}`);
         return { dir, cluster };
