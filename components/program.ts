@@ -11,7 +11,7 @@ import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
 import { ClaimRecord } from "./couplings/claim";
 import { ClusterSite, echoEndpoint } from "./site";
-import { ECHO_PORT } from "./workload";
+import { ECHO_PORT, echoDisruptionBudget } from "./workload";
 
 type SingleClusterCoupling = Exclude<Coupling, "clusters">;
 
@@ -91,6 +91,8 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         mayHoldRetainedClaim: true,
     });
     const echo = echoEndpoint(site);
+    // like the echo Service, one budget with one URN whatever the coupling (workload.ts)
+    echoDisruptionBudget(site);
     const common = {
         coupling: config.coupling,
         namespace: site.namespaceName,

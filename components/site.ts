@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AppConfig, ClusterTarget, defaultNamespace } from "./config";
-import { ECHO_PORT, echoSelector, loadBalancerAddress, recommendedLabels, serviceUrl } from "./workload";
+import { ECHO_PORT, echoSelector, httpOrigin, loadBalancerAddress, recommendedLabels, serviceUrl } from "./workload";
 
 /** Server-side apply with force: the program's own value wins over another field manager's. */
 export const PATCH_FORCE = "pulumi.com/patchForce";
@@ -272,7 +272,7 @@ export function echoEndpoint(site: ClusterSite): EchoEndpoint {
         externalUrl = routeSpec.apply((s) => s?.host ? `https://${s.host}/data` : "(route host pending)");
     } else if (serviceType === "LoadBalancer") {
         externalUrl = loadBalancerAddress(service)
-            .apply((address) => address ? `http://${address}:${ECHO_PORT}/data` : "(load balancer address pending)");
+            .apply((address) => address ? `${httpOrigin(address, ECHO_PORT)}/data` : "(load balancer address pending)");
     } else if (serviceType === "NodePort") {
         externalUrl = service.spec.apply((s) => `http://<node-address>:${s?.ports?.[0]?.nodePort}/data`);
     }

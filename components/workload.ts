@@ -1,9 +1,10 @@
 // The container, pod and Deployment specs every coupling is built from, written once:
 // Pod Security "restricted" contexts, probes, resources, labels and the data volume.
 import * as crypto from "crypto";
+import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, ContainerName } from "./config";
+import { AppConfig, ContainerName, ECHO_IS_OWN_WORKLOAD } from "./config";
 import type { ClusterSite } from "./site";
 
 type Input<T> = pulumi.Input<T>;
@@ -230,22 +231,31 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
 }
 
 /**
- * Whether echo gets a PodDisruptionBudget: when it has several replicas, except in `volume`
- * with ReadWriteOnce, where all of them share the generator's node and a budget would make
- * that node's drain impossible (see couplings/volume.ts).
+ * Whether echo gets a PodDisruptionBudget: where echo is its own Deployment with several
+ * replicas, except in `volume` with ReadWriteOnce, where all of them share the generator's
+ * node and a budget would make that node's drain impossible (see couplings/volume.ts).
  */
 export function echoBudgetWanted(config: AppConfig): boolean {
-    return config.echoReplicas > 1 && !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
+    return ECHO_IS_OWN_WORKLOAD.includes(config.coupling) && config.echoReplicas > 1 &&
+        !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
 }
 
-/** Keeps at least one pod of the echo Deployment through voluntary disruptions when it has several. */
-export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
-    opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
+/**
+ * Keeps at least one echo pod through voluntary disruptions when echo has several. One
+ * budget, a child of the site (like the echo Service), so it keeps its URN whatever the
+ * coupling and a switch updates it in place. Owned by a coupling component it would change
+ * URN on a switch: Pulumi creates the new one before deleting the old, and for that while two
+ * budgets select the same pods, so every eviction of them is refused ("This pod has more than
+ * one PodDisruptionBudget, which the eviction subresource does not support": kubernetes
+ * pkg/registry/core/pod/storage/eviction.go) and a node drain stalls.
+ */
+export function echoDisruptionBudget(site: ClusterSite): k8s.policy.v1.PodDisruptionBudget | undefined {
+    const { config } = site;
     if (!echoBudgetWanted(config)) return undefined;
     return new k8s.policy.v1.PodDisruptionBudget("echo", {
         metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, "echo") } },
-    }, opts);
+    }, site.childOptions());
 }
 
 /**
@@ -255,6 +265,15 @@ export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
  */
 export function serviceUrl(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
     return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${port}`;
+}
+
+/**
+ * `http://HOST:PORT` as the WHATWG URL standard writes it (Node's URL): an IPv6 address in
+ * brackets (`fd00::1` -> `http://[fd00::1]:8080`), a host name lower-cased. A load balancer's
+ * `status.loadBalancer.ingress[].ip` is a bare address, IPv6 on single-stack IPv6 clusters.
+ */
+export function httpOrigin(host: string, port: number): string {
+    return new URL(`http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`).origin;
 }
 
 /** The address a LoadBalancer Service got (host name or IP), once it has one. */

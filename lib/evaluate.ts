@@ -60,6 +60,8 @@ export interface EvaluateOptions {
     stackOutputs?: Record<string, Record<string, unknown>>;
     /** Stand-ins the caller put in the config or stack outputs, reported with the mock's own. */
     placeholders?: Placeholder[];
+    /** What the mock's load balancers report in `status.loadBalancer.ingress[0]` (default: `{ ip: MOCK_LB_ADDRESS }`). */
+    loadBalancerIngress?: { ip?: string; hostname?: string };
 }
 
 /** The address the mock gives every LoadBalancer Service (TEST-NET-3, never routable). */
@@ -78,8 +80,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>, opts
         if (type === "kubernetes:core/v1:Service") {
             state.spec.clusterIP = "10.96.0.10";
             if (state.spec.type === "LoadBalancer") {
-                state.status = { loadBalancer: { ingress: [{ ip: MOCK_LB_ADDRESS }] } };
-                placeholders.push({ value: MOCK_LB_ADDRESS, what: "load-balancer address (a real one is known only once the cloud assigns it; set clusters.generatorUrl)" });
+                const ingress = opts.loadBalancerIngress ?? { ip: MOCK_LB_ADDRESS };
+                state.status = { loadBalancer: { ingress: [ingress] } };
+                placeholders.push({ value: ingress.hostname ?? ingress.ip ?? MOCK_LB_ADDRESS, what: "load-balancer address (a real one is known only once the cloud assigns it; set clusters.generatorUrl)" });
             }
             if (state.spec.type === "NodePort") state.spec.ports = state.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 }));
         }

@@ -8,7 +8,7 @@ import {
     FIELD_MANAGER, KIND_LOAD_BALANCER_AWAIT_SECONDS, LOAD_BALANCER_AWAIT_SECONDS, notices, PATCH_FORCE, SKIP_AWAIT, TIMEOUT_SECONDS,
 } from "../components/site";
 import {
-    DEPLOYMENT, evaluate, EvaluateOptions, Evaluation, K8S_PROVIDER, kubernetesObjects, NAMESPACE, ofType, one, PVC, Registered, reveal, SECRET,
+    DEPLOYMENT, engineUrn, evaluate, EvaluateOptions, Evaluation, K8S_PROVIDER, kubernetesObjects, NAMESPACE, ofType, one, PVC, reveal, SECRET,
     SERVICE,
 } from "./harness";
 import { stackFiles } from "./stacks";
@@ -30,25 +30,6 @@ function renderCheckFailures(inputs: Record<string, unknown>): string[] {
 }
 
 const annotations = (r: { inputs: Record<string, any> }) => r.inputs.metadata?.annotations ?? {};
-
-/**
- * The URN the engine would give: the mock monitor prefixes only the immediate parent's
- * type, the engine every ancestor's (`Parent$Child$kubernetes:...::name`, root stack
- * excluded), so an object moved under another component would look unmoved here.
- */
-function engineUrn(e: Evaluation, r: Registered): string {
-    const parentOf = (x: Registered): Registered | undefined => {
-        if (!x.parentUrn) return undefined;
-        const [, , type, name] = x.parentUrn.split("::");
-        const found = e.resources.filter((p) => p.type === type.split("$").pop() && p.name === name);
-        return found.length === 1 ? found[0] : undefined;
-    };
-    const qualifiedType = (x: Registered): string => {
-        const parent = parentOf(x);
-        return parent ? `${qualifiedType(parent)}$${x.type}` : x.type;
-    };
-    return `${qualifiedType(r)}::${r.name}`;
-}
 
 describe("issue 11: what a live cluster would break", () => {
     describe("1. render mode gives the providers no cluster settings", () => {

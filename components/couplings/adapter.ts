@@ -7,7 +7,7 @@ import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, loadBalancerAnnotations, LoadBalancerUse, warnLoadBalancerWait } from "../site";
 import {
-    ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoDisruptionBudget, echoSelector, emptyDirDataVolume, generatorContainer,
+    ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoSelector, emptyDirDataVolume, generatorContainer,
     recommendedLabels, selectorLabels, workloadDeployment,
 } from "../workload";
 import { imageRef } from "./types";
@@ -80,12 +80,11 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
 
 /**
  * The echo side of the loose couplings: echo in upstream mode (no data volume, reads the
- * adapter's URL), its disruption budget, and a NetworkPolicy opening echo's port to all
+ * adapter's URL), and a NetworkPolicy opening echo's port to all
  * and nothing else on echo pods.
  */
 export function upstreamEcho(config: AppConfig, site: ClusterSite, images: ImageRefs, upstreamUrl: pulumi.Input<string>,
     opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
-    echoDisruptionBudget(config, site, opts);
     new k8s.networking.v1.NetworkPolicy("echo-ingress", {
         metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: {

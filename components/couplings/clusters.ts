@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, LoadBalancerUse } from "../site";
-import { ADAPTER_PORT, loadBalancerAddress } from "../workload";
+import { ADAPTER_PORT, httpOrigin, loadBalancerAddress } from "../workload";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
 export interface ClustersCouplingArgs {
@@ -63,7 +63,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
                         "cloud-provider-kind runs); run cloud-provider-kind, or give the address with " +
                         "`pulumi config set --path clusters.generatorUrl http://HOST:8080`");
                 }
-                return `http://${address}:${ADAPTER_PORT}`;
+                return httpOrigin(address, ADAPTER_PORT);
             });
 
         upstreamEcho(config, echoSite, images, this.generatorUrl, echoSite.childOptions(this));

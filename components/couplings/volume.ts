@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { adoptableAnnotations } from "../site";
 import {
-    CLAIM_USER_LABEL, DATA_DIR, labelValue, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, recommendedLabels,
+    CLAIM_USER_LABEL, DATA_DIR, labelValue, DATA_VOLUME, echoContainer, generatorContainer, recommendedLabels,
     workloadDeployment,
 } from "../workload";
 import { checkClaimChange, ClaimRecord, claimName, classExpands } from "./claim";
@@ -114,11 +114,8 @@ export class VolumeCoupling extends pulumi.ComponentResource {
             spreadOverNodes: !rwo,
             ...together,
         }, child);
-        // With ReadWriteOnce every echo pod is on one node: a budget protects nothing against
-        // that node's loss, and during its drain it would keep echo pods there (evictions
-        // refused) while their replacements and the generator are pinned to them — the
-        // drain could never finish. echoBudgetWanted says no budget then.
-        echoDisruptionBudget(config, site, child);
+        // echo's disruption budget is the site's (program.ts): with ReadWriteOnce there is
+        // none, as every echo pod is on one node (echoBudgetWanted in workload.ts).
         this.registerOutputs({ claim: this.claim.metadata.name });
     }
 }
