@@ -87,12 +87,15 @@ export class ClusterSite extends pulumi.ComponentResource {
     readonly config: AppConfig;
     /** The kube context and kubeconfig this site deploys with (unset = kubeconfig defaults). */
     readonly target: Partial<ClusterTarget>;
+    /** The cluster as messages name it. */
+    readonly clusterName: string;
 
     constructor(name: string, args: ClusterSiteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Cluster", name, {}, opts);
         const { config } = args;
         this.config = config;
         this.target = args.target ?? {};
+        this.clusterName = this.target.context ? `the cluster of context ${this.target.context}` : "the cluster of the kubeconfig's current context";
         const retained = !!args.mayHoldRetainedClaim && config.storage.retainOnDelete;
         this.provider = new k8s.Provider(name, providerArgs(config, this.target, args.renderSubdir, retained), { parent: this });
         const child = this.childOptions();

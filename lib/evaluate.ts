@@ -6,7 +6,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- resources are untyped property bags */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, loadConfig } from "../components/config";
+import { ClusterFacts, setClusterFactsSource, StorageClassFacts } from "../components/cluster-read";
+import { AppConfig, ClusterTarget, loadConfig } from "../components/config";
 import { deployStack, StackOutputs } from "../components/program";
 
 export const PROJECT = "app-coupling";
@@ -62,6 +63,33 @@ export interface EvaluateOptions {
     placeholders?: Placeholder[];
     /** What the mock's load balancers report in `status.loadBalancer.ingress[0]` (default: `{ ip: MOCK_LB_ADDRESS }`). */
     loadBalancerIngress?: { ip?: string; hostname?: string };
+    /**
+     * What the program reads from its clusters (components/cluster-read.ts), by kube context
+     * ("" = the kubeconfig's current one); unset = no cluster can be read, so nothing is
+     * checked, as in render mode. An Error value makes every read of that cluster fail with it.
+     */
+    clusters?: Record<string, FakeCluster | Error>;
+}
+
+/** A cluster as the program's reads see it. */
+export interface FakeCluster {
+    storageClasses?: StorageClassFacts[];
+    /** `namespace/name` of the claims that exist. */
+    claims?: string[];
+    /** `kubernetes.io/arch` of each node. */
+    nodeArchitectures?: string[];
+}
+
+function fakeFacts(clusters: Record<string, FakeCluster | Error>, target: Partial<ClusterTarget>): ClusterFacts | undefined {
+    const cluster = clusters[target.context ?? ""];
+    if (cluster === undefined) return undefined;
+    const read = <T>(f: (c: FakeCluster) => T) => (cluster instanceof Error ? Promise.reject(cluster) : Promise.resolve(f(cluster)));
+    return {
+        claimExists: (namespace, name) => read((c) => (c.claims ?? []).includes(`${namespace}/${name}`)),
+        storageClasses: () => read((c) => c.storageClasses ?? []),
+        hasNodeWithArch: (arch) => read((c) => (c.nodeArchitectures ?? []).includes(arch)),
+        nodeArchitectures: () => read((c) => [...new Set(c.nodeArchitectures ?? [])].sort()),
+    };
 }
 
 /** The address the mock gives every LoadBalancer Service (TEST-NET-3, never routable). */
@@ -155,6 +183,8 @@ export async function evaluate(values: Record<string, unknown>, opts: EvaluateOp
     }
     pulumi.runtime.setAllConfig(config, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
 
+    const clusters = opts.clusters ?? {};
+    setClusterFactsSource((target) => fakeFacts(clusters, target));
     const appConfig = loadConfig({ hostArch: opts.hostArch ?? "x64" });
     const stack: StackOutputs = deployStack(appConfig, { imagesDir: opts.imagesDir });
 

@@ -5,10 +5,117 @@
 import { strict as assert } from "assert";
 import { notices } from "../components/site";
 import { httpOrigin } from "../components/workload";
-import { DEPLOYMENT, engineUrn, evaluate, Evaluation, ofType, one, PDB, selects, TWO_CLUSTERS } from "./harness";
+import { DEPLOYMENT, engineUrn, evaluate, EvaluateOptions, Evaluation, ofType, one, PDB, PVC, selects, TWO_CLUSTERS } from "./harness";
+import { FakeCluster } from "../lib/evaluate";
+
+const SELF = "organization/app-coupling/test"; // the stack's reference to itself (program.ts)
+const CLAIM = { name: "app-coupling-test-data", namespace: "app-coupling-test", accessMode: "ReadWriteOnce", storageClass: "standard", size: "1Gi" };
+/** The stack's last run left this claim record (and, optionally, this cluster to read). */
+const lastRun = (claim: Record<string, unknown>, cluster?: FakeCluster): EvaluateOptions => ({
+    stackOutputs: { [SELF]: { claim: { ...CLAIM, ...claim } } },
+    ...(cluster ? { clusters: { "": cluster } } : {}),
+});
+const PREBUILT = {
+    generator: `registry.example.test/app-coupling-generator@sha256:${"a".repeat(64)}`,
+    echo: `registry.example.test/app-coupling-echo@sha256:${"b".repeat(64)}`,
+};
+const STANDARD_DEFAULT = { name: "standard", provisioner: "rancher.io/local-path", isDefault: true };
+const GP2_NOT_DEFAULT = { name: "gp2", provisioner: "kubernetes.io/aws-ebs", isDefault: false };
 
 describe("issue 17: what a first real deployment would hit", () => {
     beforeEach(() => { notices.length = 0; });
+
+    describe("1. a claim rename never deletes the claim it moves away from", () => {
+        // The provider replaces a claim whose name changes (diff.go metadataForceNewProperties),
+        // new one first, then deletes the old; the engine skips that delete only when the old
+        // *state* says retainOnDelete (pulumi/pulumi step.go DeleteStep.Apply, s.old.RetainOnDelete).
+        // So a rename is allowed only when the last run registered the claim retained.
+
+        it("refuses a new claimName when the last run did not retain the claim, naming the key and the way", async () => {
+            for (const previous of [{ retained: false }, {}]) {
+                await assert.rejects(evaluate({ coupling: "volume", storage: { claimName: "data-2" } }, lastRun(previous)), (err: Error) => {
+                    assert.equal(err.name, "ClaimChangeError");
+                    assert.match(err.message, /storage\.claimName: the claim app-coupling-test\/app-coupling-test-data holds this stack's data and is not retained/);
+                    assert.match(err.message, /would delete it.*Refused\..*storage\.retainOnDelete true.*pulumi up.*then set `storage\.claimName/s);
+                    return true;
+                });
+            }
+        });
+
+        it("refuses it too when retainOnDelete is only set in the same run (the engine reads the old state's flag)", async () => {
+            await assert.rejects(evaluate({ coupling: "volume", storage: { claimName: "data-2", retainOnDelete: true } }, lastRun({ retained: false })),
+                /storage\.claimName: .* not retained/);
+        });
+
+        it("allows it when the last run retained the claim: one claim resource, renamed, so the engine retains the old claim", async () => {
+            for (const retainOnDelete of [true, false]) {
+                const e = await evaluate({ coupling: "volume", storage: { claimName: "data-2", retainOnDelete } }, lastRun({ retained: true }));
+                const claim = one(e, PVC, "data");
+                assert.equal(claim.inputs.metadata.name, "data-2");
+                assert.equal((e.outputs.claim as { retained: boolean }).retained, retainOnDelete, "the record says what this run registered");
+            }
+        });
+
+        it("refuses a namespace change of a claim that is not retained the same way", async () => {
+            await assert.rejects(evaluate({ coupling: "volume", namespace: "elsewhere" }, lastRun({ retained: false })),
+                /namespace: the claim app-coupling-test\/app-coupling-test-data .* not retained.*elsewhere\/app-coupling-test-data/s);
+        });
+
+        it("the claim output records whether it is retained", async () => {
+            for (const retainOnDelete of [false, true]) {
+                const e = await evaluate({ coupling: "volume", storage: { retainOnDelete } });
+                assert.equal((e.outputs.claim as { retained: boolean }).retained, retainOnDelete);
+            }
+        });
+    });
+
+    describe("2. a claim no StorageClass will provision fails at preview, naming storage.storageClass", () => {
+        it("no class named, no default class: refused before the claim is registered", async () => {
+            const none: FakeCluster = { storageClasses: [GP2_NOT_DEFAULT] };
+            await assert.rejects(evaluate({ coupling: "volume" }, { clusters: { "": none } }), (err: Error) => {
+                assert.equal(err.name, "ClaimChangeError");
+                assert.match(err.message, /storage\.storageClass: unset, and the cluster of the kubeconfig's current context has no default StorageClass \(it has: gp2 \(kubernetes\.io\/aws-ebs\)\)/);
+                assert.match(err.message, /pulumi config set --path storage\.storageClass <class>/);
+                return true;
+            });
+            await assert.rejects(evaluate({ coupling: "volume", context: "eks-prod" }, { clusters: { "eks-prod": { storageClasses: [] } } }),
+                /no default StorageClass \(it has: none\).*EBS CSI driver/s);
+        });
+
+        it("a named class the cluster lacks is refused; one it has, or a default class, passes", async () => {
+            const cluster: FakeCluster = { storageClasses: [STANDARD_DEFAULT, GP2_NOT_DEFAULT] };
+            await assert.rejects(evaluate({ coupling: "volume", storage: { storageClass: "gp3" } }, { clusters: { "": cluster } }),
+                /storage\.storageClass: "gp3" is not a StorageClass of the cluster .*it has: standard \(rancher\.io\/local-path, default\), gp2/);
+            const named = await evaluate({ coupling: "volume", storage: { storageClass: "gp2" } }, { clusters: { "": cluster } });
+            assert.equal(one(named, PVC, "data").inputs.spec.storageClassName, "gp2");
+            const byDefault = await evaluate({ coupling: "volume" }, { clusters: { "": cluster } });
+            assert.equal(one(byDefault, PVC, "data").inputs.spec.storageClassName, undefined);
+        });
+
+        it("reads nothing for a claim the stack already holds (a no-op run), nor for an existing claim being adopted", async () => {
+            const unreadable = new Error("a no-op run must not read the cluster");
+            const held = await evaluate({ coupling: "volume", storage: { storageClass: "standard" } }, { ...lastRun({ retained: false }), clusters: { "": unreadable } });
+            assert.equal(one(held, PVC, "data").inputs.metadata.name, CLAIM.name);
+            assert.deepEqual(notices, []);
+            const adopted = await evaluate({ coupling: "volume", storage: { retainOnDelete: true } },
+                { clusters: { "": { storageClasses: [], claims: [`${CLAIM.namespace}/${CLAIM.name}`] } } });
+            assert.equal(one(adopted, PVC, "data").inputs.metadata.name, CLAIM.name, "a retained claim after destroy: adopted as it is");
+        });
+
+        it("a cluster that cannot be read is not checked, with one warning saying so", async () => {
+            const e = await evaluate({ coupling: "volume" }, { clusters: { "": Object.assign(new Error("forbidden"), { code: 403 }) } });
+            assert.ok(one(e, PVC, "data"));
+            assert.equal(notices.length, 1);
+            assert.match(notices[0], /^storage\.storageClass: could not read the StorageClasses .*HTTP 403.*not checked/);
+        });
+
+        it("render mode reads nothing", async () => {
+            const e = await evaluate({ coupling: "volume", renderYamlTo: "out", images: PREBUILT },
+                { clusters: { "": new Error("render mode must not read a cluster") } });
+            assert.ok(one(e, PVC, "data"));
+            assert.deepEqual(notices, []);
+        });
+    });
 
     describe("5. an IPv6 load-balancer address becomes a usable URL", () => {
         it("httpOrigin writes hosts as the WHATWG URL standard does", () => {
