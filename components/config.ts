@@ -63,6 +63,8 @@ export interface AppConfig {
     /** A stack whose `images` output supplies the image references (build once, promote). */
     imagesFromStack?: string;
     platform: Platform;
+    /** `platform` was not set: it is the deploying machine's architecture. */
+    platformFromHost: boolean;
     namespace: string;
     context?: string;
     echoReplicas: number;
@@ -527,7 +529,7 @@ export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: 
     if (problems.length) throw new ConfigError(problems);
     return {
         project: ctx.project, stack: ctx.stack, coupling, imageRegistry, pullRegistry, registryAuth, prebuiltImages, imagesFromStack,
-        platform, namespace, context, echoReplicas, generatorIntervalSeconds: Number(generatorInterval), generatorInterval, maxLines, serviceType, storage,
+        platform, platformFromHost: raw("platform") === undefined, namespace, context, echoReplicas, generatorIntervalSeconds: Number(generatorInterval), generatorInterval, maxLines, serviceType, storage,
         clusters, renderYamlTo, openshift, resources,
     };
 }

@@ -4,7 +4,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { AppConfig, ClusterTarget, defaultNamespace } from "./config";
+import { ARCH_LABEL, clusterFacts, readFailure } from "./cluster-read";
+import { AppConfig, ClusterTarget, defaultNamespace, Platform, PLATFORMS } from "./config";
 import { ECHO_PORT, echoSelector, httpOrigin, loadBalancerAddress, recommendedLabels, serviceUrl } from "./workload";
 
 /** Server-side apply with force: the program's own value wins over another field manager's. */
@@ -37,6 +38,16 @@ export interface ClusterSiteArgs {
      * claim with it) and the provider re-adopts both when they come back.
      */
     mayHoldRetainedClaim?: boolean;
+    /** The platform of the images this site's pods run, when known (program.ts imagePlatform). */
+    imagePlatform?: ImagePlatform;
+}
+
+export interface ImagePlatform {
+    platform: Platform;
+    /** Whether the platform is the deploying machine's (`platform` unset) rather than chosen. */
+    fromHost: boolean;
+    /** Whether this run deploys images the stack did not deploy before (then the nodes are read). */
+    newImages: pulumi.Input<boolean>;
 }
 
 /**
@@ -89,6 +100,8 @@ export class ClusterSite extends pulumi.ComponentResource {
     readonly target: Partial<ClusterTarget>;
     /** The cluster as messages name it. */
     readonly clusterName: string;
+    /** Every pod's nodeSelector: the CPU architecture its images are built for, when known. */
+    readonly nodeSelector?: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ClusterSiteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Cluster", name, {}, opts);
@@ -141,7 +154,48 @@ export class ClusterSite extends pulumi.ComponentResource {
             imagePullSecrets: this.imagePullSecrets,
         }, child);
         this.serviceAccountName = serviceAccount.metadata.name;
+        if (args.imagePlatform) this.nodeSelector = this.architectureSelector(args.imagePlatform);
         this.registerOutputs({ namespace: this.namespaceName });
+    }
+
+    /**
+     * Pods go only to nodes of the images' architecture (`kubernetes.io/arch`, which every
+     * kubelet sets): elsewhere they would fail with `exec format error` until the
+     * Deployment await gives up after 10 minutes; this way they wait, visibly unschedulable,
+     * and an autoscaler that offers that architecture (Karpenter, GKE Autopilot) adds a node.
+     * When this run deploys new images, the nodes are read first: with `platform` unset and
+     * no node of this machine's architecture, the run is refused at preview (the images would
+     * never run there); with `platform` chosen, a warning says the pods will wait for such a
+     * node. The selector waits on that verdict, so a refusal registers no Deployment.
+     */
+    private architectureSelector(images: ImagePlatform): pulumi.Output<Record<string, string>> {
+        const arch = images.platform.split("/")[1];
+        const selector: Record<string, string> = { [ARCH_LABEL]: arch };
+        const facts = this.config.renderYamlTo === undefined ? clusterFacts(this.target) : undefined;
+        return pulumi.output(images.newImages).apply(async (newImages): Promise<Record<string, string>> => {
+            if (!newImages || !facts) return selector;
+            let present: boolean, seen: string[] = [];
+            try {
+                present = await facts.hasNodeWithArch(arch);
+                if (!present) seen = await facts.nodeArchitectures();
+            } catch (err) {
+                warn(`platform: could not read the nodes of ${this.clusterName} (${readFailure(err)}); not checked that a node ` +
+                    `runs ${images.platform} images (pods are still pinned to ${ARCH_LABEL}=${arch})`, this);
+                return selector;
+            }
+            if (present) return selector;
+            const nodes = seen.length ? `its nodes are ${seen.join(", ")}` : "it has no nodes";
+            const other = seen.find((a) => a !== "(unlabelled)" && PLATFORMS.includes(`linux/${a}` as Platform));
+            if (images.fromHost) {
+                throw new ArchitectureError(`platform: unset, so the images are built for this machine's ${images.platform}, but no node ` +
+                    `of ${this.clusterName} has ${ARCH_LABEL}=${arch} (${nodes}): its pods could never run. Refused. Set the nodes' ` +
+                    `platform: \`pulumi config set platform ${other ? `linux/${other}` : PLATFORMS.join("|")}\` ` +
+                    "(Docker builds it under emulation if this machine cannot run it natively).");
+            }
+            warn(`platform: ${images.platform} is set, but no node of ${this.clusterName} has ${ARCH_LABEL}=${arch} (${nodes}): ` +
+                "the pods wait, unschedulable, until a node of that architecture joins (an autoscaler may add one)", this);
+            return selector;
+        });
     }
 
     /** Options for resources placed in this cluster under `parent` (default: the site). */
@@ -154,6 +208,14 @@ export class ClusterSite extends pulumi.ComponentResource {
         const { kubeconfig, context } = this.target;
         const flags = `${kubeconfig ? ` --kubeconfig ${kubeconfig}` : ""}${context ? ` --context ${context}` : ""}`;
         return pulumi.interpolate`kubectl${flags} -n ${service.metadata.namespace} port-forward svc/${service.metadata.name} ${port}:${port}`;
+    }
+}
+
+/** A RunError: the engine prints its message alone, without a stack trace. */
+export class ArchitectureError extends pulumi.RunError {
+    constructor(message: string) {
+        super(message);
+        this.name = "ArchitectureError";
     }
 }
 

@@ -213,6 +213,7 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
                     automountServiceAccountToken: false,
                     imagePullSecrets: site.imagePullSecrets,
                     enableServiceLinks: false,
+                    nodeSelector: site.nodeSelector,
                     securityContext: podSecurityContext(config),
                     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
                     containers: args.containers,

@@ -148,6 +148,27 @@ function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value: T | u
 export let lastRegistered: { type: string; name: string }[] = [];
 
 export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
+    // An error thrown while a resource's inputs resolve (a check inside an apply) rejects
+    // nothing the program returns: the language host fails the program on such an
+    // unhandled rejection, and so does this evaluation.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+    process.on("unhandledRejection", onUnhandled);
+    const settle = async () => { for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve)); };
+    try {
+        const evaluation = await evaluateProgram(values, opts);
+        await settle();
+        if (unhandled.length) throw unhandled[0];
+        return evaluation;
+    } catch (err) {
+        await settle(); // the same error often rejects other inputs too: keep them out of the next evaluation
+        throw err;
+    } finally {
+        process.off("unhandledRejection", onUnhandled);
+    }
+}
+
+async function evaluateProgram(values: Record<string, unknown>, opts: EvaluateOptions): Promise<Evaluation> {
     const recorded: Omit<Registered, "urn" | "providerUrn">[] = [];
     const placeholders: Placeholder[] = [...(opts.placeholders ?? [])];
     lastRegistered = recorded;

@@ -6,7 +6,10 @@ import { strict as assert } from "assert";
 import { notices } from "../components/site";
 import { httpOrigin } from "../components/workload";
 import { DEPLOYMENT, engineUrn, evaluate, EvaluateOptions, Evaluation, ofType, one, PDB, PVC, selects, TWO_CLUSTERS } from "./harness";
-import { FakeCluster } from "../lib/evaluate";
+import { FakeCluster, lastRegistered } from "../lib/evaluate";
+import { IMAGES_FOR } from "../components/config";
+import { DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "../components/images";
+import { stackFiles } from "./stacks";
 
 const SELF = "organization/app-coupling/test"; // the stack's reference to itself (program.ts)
 const CLAIM = { name: "app-coupling-test-data", namespace: "app-coupling-test", accessMode: "ReadWriteOnce", storageClass: "standard", size: "1Gi" };
@@ -71,19 +74,19 @@ describe("issue 17: what a first real deployment would hit", () => {
 
     describe("2. a claim no StorageClass will provision fails at preview, naming storage.storageClass", () => {
         it("no class named, no default class: refused before the claim is registered", async () => {
-            const none: FakeCluster = { storageClasses: [GP2_NOT_DEFAULT] };
+            const none: FakeCluster = { storageClasses: [GP2_NOT_DEFAULT], nodeArchitectures: ["amd64"] };
             await assert.rejects(evaluate({ coupling: "volume" }, { clusters: { "": none } }), (err: Error) => {
                 assert.equal(err.name, "ClaimChangeError");
                 assert.match(err.message, /storage\.storageClass: unset, and the cluster of the kubeconfig's current context has no default StorageClass \(it has: gp2 \(kubernetes\.io\/aws-ebs\)\)/);
                 assert.match(err.message, /pulumi config set --path storage\.storageClass <class>/);
                 return true;
             });
-            await assert.rejects(evaluate({ coupling: "volume", context: "eks-prod" }, { clusters: { "eks-prod": { storageClasses: [] } } }),
+            await assert.rejects(evaluate({ coupling: "volume", context: "eks-prod" }, { clusters: { "eks-prod": { storageClasses: [], nodeArchitectures: ["amd64"] } } }),
                 /no default StorageClass \(it has: none\).*EBS CSI driver/s);
         });
 
         it("a named class the cluster lacks is refused; one it has, or a default class, passes", async () => {
-            const cluster: FakeCluster = { storageClasses: [STANDARD_DEFAULT, GP2_NOT_DEFAULT] };
+            const cluster: FakeCluster = { storageClasses: [STANDARD_DEFAULT, GP2_NOT_DEFAULT], nodeArchitectures: ["amd64"] };
             await assert.rejects(evaluate({ coupling: "volume", storage: { storageClass: "gp3" } }, { clusters: { "": cluster } }),
                 /storage\.storageClass: "gp3" is not a StorageClass of the cluster .*it has: standard \(rancher\.io\/local-path, default\), gp2/);
             const named = await evaluate({ coupling: "volume", storage: { storageClass: "gp2" } }, { clusters: { "": cluster } });
@@ -94,16 +97,18 @@ describe("issue 17: what a first real deployment would hit", () => {
 
         it("reads nothing for a claim the stack already holds (a no-op run), nor for an existing claim being adopted", async () => {
             const unreadable = new Error("a no-op run must not read the cluster");
-            const held = await evaluate({ coupling: "volume", storage: { storageClass: "standard" } }, { ...lastRun({ retained: false }), clusters: { "": unreadable } });
+            // prebuilt images with platform unset: nothing else reads the nodes (item 3)
+            const held = await evaluate({ coupling: "volume", storage: { storageClass: "standard" }, images: PREBUILT },
+                { ...lastRun({ retained: false }), clusters: { "": unreadable } });
             assert.equal(one(held, PVC, "data").inputs.metadata.name, CLAIM.name);
             assert.deepEqual(notices, []);
-            const adopted = await evaluate({ coupling: "volume", storage: { retainOnDelete: true } },
+            const adopted = await evaluate({ coupling: "volume", storage: { retainOnDelete: true }, images: PREBUILT },
                 { clusters: { "": { storageClasses: [], claims: [`${CLAIM.namespace}/${CLAIM.name}`] } } });
             assert.equal(one(adopted, PVC, "data").inputs.metadata.name, CLAIM.name, "a retained claim after destroy: adopted as it is");
         });
 
         it("a cluster that cannot be read is not checked, with one warning saying so", async () => {
-            const e = await evaluate({ coupling: "volume" }, { clusters: { "": Object.assign(new Error("forbidden"), { code: 403 }) } });
+            const e = await evaluate({ coupling: "volume", images: PREBUILT }, { clusters: { "": Object.assign(new Error("forbidden"), { code: 403 }) } });
             assert.ok(one(e, PVC, "data"));
             assert.equal(notices.length, 1);
             assert.match(notices[0], /^storage\.storageClass: could not read the StorageClasses .*HTTP 403.*not checked/);
@@ -114,6 +119,64 @@ describe("issue 17: what a first real deployment would hit", () => {
                 { clusters: { "": new Error("render mode must not read a cluster") } });
             assert.ok(one(e, PVC, "data"));
             assert.deepEqual(notices, []);
+        });
+    });
+
+    describe("3. images run only on nodes of the CPU they are built for", () => {
+        const ARCH = "kubernetes.io/arch";
+        const nodeSelectors = (e: Evaluation) => ofType(e, DEPLOYMENT).map((d) => [d.name, d.inputs.spec.template.spec.nodeSelector]);
+        const image = (e: Evaluation, name: string) => one(e, "docker:index/image:Image", name).inputs;
+
+        it("an arm64 machine with platform unset builds arm64 images and pins every pod to arm64 nodes, in both clusters too", async () => {
+            for (const values of [{ coupling: "pod" }, { coupling: "clusters", clusters: TWO_CLUSTERS }]) {
+                const e = await evaluate(values, { hostArch: "arm64" });
+                assert.equal(image(e, "generator").build.platform, "linux/arm64");
+                assert.ok(ofType(e, DEPLOYMENT).length >= 1);
+                for (const [name, selector] of nodeSelectors(e)) assert.deepEqual(selector, { [ARCH]: "arm64" }, `${values.coupling} ${name}`);
+            }
+        });
+
+        it("refuses at preview, before any Deployment, when the machine's architecture (platform unset) is no node's", async () => {
+            await assert.rejects(evaluate({ coupling: "service" }, { hostArch: "arm64", clusters: { "": { nodeArchitectures: ["amd64", "amd64"] } } }),
+                (err: Error) => {
+                    assert.equal(err.name, "ArchitectureError");
+                    assert.match(err.message, /platform: unset, so the images are built for this machine's linux\/arm64, but no node of the cluster .* has kubernetes\.io\/arch=arm64 \(its nodes are amd64\).*Refused.*pulumi config set platform linux\/amd64/s);
+                    return true;
+                });
+            assert.deepEqual(lastRegistered.filter((r) => r.type === DEPLOYMENT), [], "no Deployment registered");
+        });
+
+        it("a chosen platform no node has is deployed (an autoscaler may add such a node), with one warning", async () => {
+            const e = await evaluate({ coupling: "pod", platform: "linux/arm64" }, { clusters: { "": { nodeArchitectures: ["amd64"] } } });
+            for (const [, selector] of nodeSelectors(e)) assert.deepEqual(selector, { [ARCH]: "arm64" });
+            assert.equal(notices.length, 1);
+            assert.match(notices[0], /platform: linux\/arm64 is set, but no node .* has kubernetes\.io\/arch=arm64 \(its nodes are amd64\): the pods wait/);
+        });
+
+        it("nodes of the right architecture pass silently; images this stack deployed last time read no node at all", async () => {
+            const e = await evaluate({ coupling: "pod" }, { hostArch: "arm64", clusters: { "": { nodeArchitectures: ["amd64", "arm64"] } } });
+            assert.ok(one(e, DEPLOYMENT, "pod"));
+            assert.deepEqual(notices, []);
+            const config = { project: "app-coupling", stack: "test", imageRegistry: "localhost:5001" } as Parameters<typeof imageRepository>[0];
+            const builtImages = IMAGES_FOR.pod.map((n) => `${imageRepository(config, n)}:${imageTag(DEFAULT_IMAGES_DIR, n, "linux/arm64")}`);
+            const again = await evaluate({ coupling: "pod" }, {
+                hostArch: "arm64", stackOutputs: { [SELF]: { builtImages } }, clusters: { "": new Error("an unchanged run must not read the nodes") },
+            });
+            assert.deepEqual(nodeSelectors(again), [["pod", { [ARCH]: "arm64" }]]);
+            assert.deepEqual(notices, []);
+        });
+
+        it("prebuilt images are pinned only when platform says what they are", async () => {
+            const unsaid = await evaluate({ coupling: "pod", images: PREBUILT });
+            assert.deepEqual(nodeSelectors(unsaid), [["pod", undefined]], "a prebuilt reference may be a multi-arch index");
+            const said = await evaluate({ coupling: "pod", images: PREBUILT, platform: "linux/amd64" });
+            assert.deepEqual(nodeSelectors(said), [["pod", { [ARCH]: "amd64" }]]);
+        });
+
+        it("the stacks that deploy to shared clusters (staging, prod) pin their platform", () => {
+            for (const stack of ["staging", "prod"]) {
+                assert.equal(stackFiles().find((s) => s.stack === stack)!.values.platform, "linux/amd64", stack);
+            }
         });
     });
 

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
-import { ClusterSite, LoadBalancerUse } from "../site";
+import { ClusterSite, ImagePlatform, LoadBalancerUse } from "../site";
 import { ADAPTER_PORT, httpOrigin, loadBalancerAddress } from "../workload";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
@@ -17,6 +17,8 @@ export interface ClustersCouplingArgs {
      * them in place (and moves them when echo's cluster differs: the provider is replaced).
      */
     echoSite: ClusterSite;
+    /** The images' platform, when known: the generator side's pods are pinned to it too. */
+    imagePlatform?: ImagePlatform;
 }
 
 /** Suffix of the generator side's namespace: never the name the echo side (or a single-cluster coupling) uses. */
@@ -46,6 +48,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
 
         this.generatorSite = new ClusterSite("generator-side", {
             config, target: clusters.generator, renderSubdir: "generator-cluster", namespace: generatorNamespace(config.namespace),
+            imagePlatform: args.imagePlatform,
         }, { parent: this });
         // With generatorUrl given the program never reads the address: no await at all.
         const lb: LoadBalancerUse = {
