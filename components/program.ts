@@ -11,7 +11,8 @@ import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
 import { ClaimRecord } from "./couplings/claim";
 import { ClusterSite, echoEndpoint, ImagePlatform } from "./site";
-import { ECHO_PORT, echoDisruptionBudget } from "./workload";
+import { ECHO_PORT } from "./vocabulary";
+import { echoDisruptionBudget } from "./workload";
 
 type SingleClusterCoupling = Exclude<Coupling, "clusters">;
 

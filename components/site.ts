@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ARCH_LABEL, clusterFacts, readFailure } from "./cluster-read";
 import { AppConfig, ClusterTarget, defaultNamespace, Platform, PLATFORMS } from "./config";
-import { ECHO_PORT, echoSelector, httpOrigin, loadBalancerAddress, recommendedLabels, serviceUrl } from "./workload";
+import { ECHO_PORT, echoSelector, httpOrigin, loadBalancerAddress, recommendedLabels, serviceUrl } from "./vocabulary";
 
 /** Server-side apply with force: the program's own value wins over another field manager's. */
 export const PATCH_FORCE = "pulumi.com/patchForce";

@@ -4,7 +4,7 @@
 // source it mirrors, and e2e/engine stage B shows it on the real engine against kwok.
 import { strict as assert } from "assert";
 import { notices } from "../components/site";
-import { httpOrigin } from "../components/workload";
+import { httpOrigin } from "../components/vocabulary";
 import { DEPLOYMENT, engineUrn, evaluate, EvaluateOptions, Evaluation, ofType, one, PDB, PVC, selects, TWO_CLUSTERS } from "./harness";
 import { FakeCluster, lastRegistered } from "../lib/evaluate";
 import { IMAGES_FOR } from "../components/config";

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, ImagePlatform, LoadBalancerUse } from "../site";
-import { ADAPTER_PORT, httpOrigin, loadBalancerAddress } from "../workload";
+import { ADAPTER_PORT, httpOrigin, loadBalancerAddress } from "../vocabulary";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
 export interface ClustersCouplingArgs {
