@@ -180,6 +180,25 @@ describe("issue 17: what a first real deployment would hit", () => {
         });
     });
 
+    describe("4. clusters.allowFrom is enforced where the caller's address is known: at the load balancer", () => {
+        it("the load balancer gets the ranges; the NetworkPolicy opens the adapter port without an ipBlock a proxy would defeat", async () => {
+            const ranges = ["198.51.100.0/24"];
+            const e = await evaluate({ coupling: "clusters", clusters: { ...TWO_CLUSTERS, allowFrom: ranges } });
+            const svc = one(e, "kubernetes:core/v1:Service", "generator");
+            assert.deepEqual(svc.inputs.spec.loadBalancerSourceRanges, ranges);
+            assert.equal(svc.inputs.spec.externalTrafficPolicy, "Cluster");
+            const policy = one(e, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "adapter-ingress").inputs.spec;
+            assert.deepEqual(policy.ingress, [{ ports: [{ port: 8080, protocol: "TCP" }] }]);
+            assert.doesNotMatch(JSON.stringify(policy), /ipBlock/);
+        });
+
+        it("in one cluster (service) the adapter still admits echo's pods only", async () => {
+            const e = await evaluate({ coupling: "service" });
+            const policy = one(e, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "adapter-ingress").inputs.spec;
+            assert.deepEqual(Object.keys(policy.ingress[0].from[0]), ["podSelector"]);
+        });
+    });
+
     describe("5. an IPv6 load-balancer address becomes a usable URL", () => {
         it("httpOrigin writes hosts as the WHATWG URL standard does", () => {
             assert.equal(httpOrigin("fd00::1", 8080), "http://[fd00::1]:8080");
