@@ -30,6 +30,8 @@ export interface ClusterFacts {
     /** Whether a claim of this name exists in the namespace. */
     claimExists(namespace: string, name: string): Promise<boolean>;
     storageClasses(): Promise<StorageClassFacts[]>;
+    /** PersistentVolumes of no class still Available: what a claim naming no class binds to when there is no default class. */
+    availableClasslessVolumes(): Promise<{ capacity: string; accessModes: string[] }[]>;
     /** Whether at least one node carries `kubernetes.io/arch=<arch>`. */
     hasNodeWithArch(arch: string): Promise<boolean>;
     /** The architectures of (up to a few hundred of) the cluster's nodes, for a message. */
@@ -85,6 +87,12 @@ function kubeClientFacts(target: Partial<ClusterTarget>): ClusterFacts {
                 provisioner: c.provisioner,
                 isDefault: DEFAULT_CLASS_ANNOTATIONS.some((a) => c.metadata?.annotations?.[a] === "true"),
             }));
+        },
+        async availableClasslessVolumes() {
+            const list = await connect().core.listPersistentVolume();
+            return list.items
+                .filter((v) => !v.spec?.storageClassName && v.status?.phase === "Available" && !v.spec?.claimRef)
+                .map((v) => ({ capacity: String(v.spec?.capacity?.storage ?? "0"), accessModes: v.spec?.accessModes ?? [] }));
         },
         async hasNodeWithArch(arch) {
             const list = await connect().core.listNode({ labelSelector: `${ARCH_LABEL}=${arch}`, limit: 1 });

@@ -78,6 +78,8 @@ export interface FakeCluster {
     claims?: string[];
     /** `kubernetes.io/arch` of each node. */
     nodeArchitectures?: string[];
+    /** Available PersistentVolumes of no class. */
+    classlessVolumes?: { capacity: string; accessModes: string[] }[];
 }
 
 function fakeFacts(clusters: Record<string, FakeCluster | Error>, target: Partial<ClusterTarget>): ClusterFacts | undefined {
@@ -87,6 +89,7 @@ function fakeFacts(clusters: Record<string, FakeCluster | Error>, target: Partia
     return {
         claimExists: (namespace, name) => read((c) => (c.claims ?? []).includes(`${namespace}/${name}`)),
         storageClasses: () => read((c) => c.storageClasses ?? []),
+        availableClasslessVolumes: () => read((c) => c.classlessVolumes ?? []),
         hasNodeWithArch: (arch) => read((c) => (c.nodeArchitectures ?? []).includes(arch)),
         nodeArchitectures: () => read((c) => [...new Set(c.nodeArchitectures ?? [])].sort()),
     };

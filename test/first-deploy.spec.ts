@@ -85,6 +85,16 @@ describe("issue 17: what a first real deployment would hit", () => {
                 /no default StorageClass \(it has: none\).*EBS CSI driver/s);
         });
 
+        it("no default class, but an Available volume of no class that fits (an administrator's static volumes): passes", async () => {
+            const fits = { capacity: "2Gi", accessModes: ["ReadWriteOnce", "ReadWriteMany"] };
+            const e = await evaluate({ coupling: "volume", images: PREBUILT }, { clusters: { "": { storageClasses: [], classlessVolumes: [fits] } } });
+            assert.equal(one(e, PVC, "data").inputs.spec.storageClassName, undefined);
+            for (const [volume, values] of [[{ ...fits, capacity: "512Mi" }, {}], [{ ...fits, accessModes: ["ReadWriteOnce"] }, { storage: { accessMode: "ReadWriteMany" } }]] as const) {
+                await assert.rejects(evaluate({ coupling: "volume", images: PREBUILT, ...values }, { clusters: { "": { storageClasses: [], classlessVolumes: [volume] } } }),
+                    /no default StorageClass \(it has: none\) and no Available volume of no class that fits/);
+            }
+        });
+
         it("a named class the cluster lacks is refused; one it has, or a default class, passes", async () => {
             const cluster: FakeCluster = { storageClasses: [STANDARD_DEFAULT, GP2_NOT_DEFAULT], nodeArchitectures: ["amd64"] };
             await assert.rejects(evaluate({ coupling: "volume", storage: { storageClass: "gp3" } }, { clusters: { "": cluster } }),

@@ -117,12 +117,13 @@ export function classExpands(className: string, opts: pulumi.CustomResourceOptio
  * Ready) otherwise waits its full 5 minutes for a binding that never comes: a claim naming
  * no class on a cluster with no default class (new EKS clusters since 1.30 mark none; the
  * DefaultStorageClass admission plugin then leaves storageClassName empty, and only a
- * pre-provisioned volume of no class could bind it), or naming a class that does not exist.
+ * pre-provisioned volume of no class can bind it), or naming a class that does not exist.
  * An existing claim (retained, about to be adopted) is left alone: it has its class.
  * A cluster that cannot be read (offline preview, no `list` on storageclasses) is not
  * checked, with a warning saying so.
  */
-export async function checkClaimProvisioning(facts: ClusterFacts | undefined, claim: { namespace: string; name: string; storageClass?: string },
+export async function checkClaimProvisioning(facts: ClusterFacts | undefined,
+    claim: { namespace: string; name: string; storageClass?: string; size: string; accessMode: string },
     clusterName: string, warn: (message: string) => void): Promise<void> {
     if (!facts) return;
     let classes;
@@ -144,7 +145,17 @@ export async function checkClaimProvisioning(facts: ClusterFacts | undefined, cl
             "has (`pulumi config set --path storage.storageClass <class>`), or create that class first.");
     }
     if (classes.some((c) => c.isDefault)) return;
-    throw new ClaimChangeError(`storage.storageClass: unset, and ${clusterName} has no default StorageClass (it has: ${listed}), ` +
+    // no default class: the claim keeps no class and binds only to a pre-provisioned volume of no class
+    try {
+        const volumes = await facts.availableClasslessVolumes();
+        if (volumes.some((v) => v.accessModes.includes(claim.accessMode) && quantity(v.capacity) >= quantity(claim.size))) return;
+    } catch (err) {
+        warn(`storage.storageClass: could not read the PersistentVolumes of ${clusterName} (${readFailure(err)}); not checked ` +
+            "whether a volume of no class can bind the claim (the deployer needs `list` on persistentvolumes)");
+        return;
+    }
+    throw new ClaimChangeError(`storage.storageClass: unset, and ${clusterName} has no default StorageClass (it has: ${listed}) ` +
+        `and no Available volume of no class that fits ${claim.size} ${claim.accessMode}, ` +
         `so the claim ${claim.namespace}/${claim.name} would stay Pending until the provider gives up after 5 minutes. Name a class: ` +
         "`pulumi config set --path storage.storageClass <class>`" + (classes.length ? "" : " (on EKS, install the Amazon EBS CSI driver " +
         "add-on and create a class, e.g. gp3 with provisioner ebs.csi.aws.com)") + ", or mark one as the cluster's default.");
