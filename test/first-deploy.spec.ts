@@ -86,10 +86,14 @@ describe("issue 17: what a first real deployment would hit", () => {
         });
 
         it("no default class, but an Available volume of no class that fits (an administrator's static volumes): passes", async () => {
-            const fits = { capacity: "2Gi", accessModes: ["ReadWriteOnce", "ReadWriteMany"] };
+            const fits: { capacity: string; accessModes: string[] } = { capacity: "2Gi", accessModes: ["ReadWriteOnce", "ReadWriteMany"] };
             const e = await evaluate({ coupling: "volume", images: PREBUILT }, { clusters: { "": { storageClasses: [], classlessVolumes: [fits] } } });
             assert.equal(one(e, PVC, "data").inputs.spec.storageClassName, undefined);
-            for (const [volume, values] of [[{ ...fits, capacity: "512Mi" }, {}], [{ ...fits, accessModes: ["ReadWriteOnce"] }, { storage: { accessMode: "ReadWriteMany" } }]] as const) {
+            const misfits: [typeof fits, Record<string, unknown>][] = [
+                [{ ...fits, capacity: "512Mi" }, {}],
+                [{ ...fits, accessModes: ["ReadWriteOnce"] }, { storage: { accessMode: "ReadWriteMany" } }],
+            ];
+            for (const [volume, values] of misfits) {
                 await assert.rejects(evaluate({ coupling: "volume", images: PREBUILT, ...values }, { clusters: { "": { storageClasses: [], classlessVolumes: [volume] } } }),
                     /no default StorageClass \(it has: none\) and no Available volume of no class that fits/);
             }

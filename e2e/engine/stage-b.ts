@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { generatorNamespace } from "../../components/couplings/clusters";
+import { firstDeployChecks } from "./first-deploy";
 import { Cluster, createCluster, createStaticVolumes, kubectl, kubectlJson, kubectlOk, startLoadBalancerStandIn } from "./kwok";
 import {
     assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumi, pulumiOk, record, REPO, run, skip,
@@ -163,6 +164,9 @@ export async function stageB(ws: Workspace): Promise<void> {
             pulumi(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
         }
     });
+    // issue 17: before the stand-ins below (its IPv6 check writes its own load-balancer address)
+    if (process.env.E2E_ENGINE_FIRST_DEPLOY !== "0") await firstDeployChecks(ws, clusters, images);
+
     // from here on, a stand-in load-balancer controller gives LoadBalancer Services an address
     startLoadBalancerStandIn(clusters.a, "203.0.113.10");
     startLoadBalancerStandIn(clusters.b, "203.0.113.20");
