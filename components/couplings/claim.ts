@@ -110,7 +110,6 @@ export function classExpands(className: string, opts: pulumi.CustomResourceOptio
     return storageClass.allowVolumeExpansion.apply((allowed) => allowed === true);
 }
 
-
 /**
  * A claim this stack is about to create must have a class that provisions it. The claim
  * await of the provider (provider/pkg/await/awaiters.go, untilCoreV1PersistentVolumeClaim-
