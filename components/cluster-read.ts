@@ -116,5 +116,8 @@ export function readFailure(err: unknown): string {
         } catch { /* not JSON */ }
         return `HTTP ${e.code}${message ? `: ${message}` : ""}`;
     }
-    return String(e?.message ?? err).split("\n")[0];
+    // undici's "fetch failed" says why only in its cause (ECONNREFUSED, a certificate error, ...)
+    const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+    const why = cause?.code ?? cause?.message;
+    return `${String(e?.message ?? err).split("\n")[0]}${why ? ` (${why})` : ""}`;
 }
