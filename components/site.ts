@@ -232,6 +232,14 @@ export function warn(message: string, resource: pulumi.Resource): void {
     if (pulumi.runtime.hasEngine()) void pulumi.log.warn(message, resource);
 }
 
+/** What the program told the user, not as a warning (kept for tests; under a real engine an info diagnostic on its resource). */
+export const informed: string[] = [];
+
+export function inform(message: string, resource: pulumi.Resource): void {
+    informed.push(message);
+    if (pulumi.runtime.hasEngine()) void pulumi.log.info(message, resource);
+}
+
 /**
  * How long the provider waits for a LoadBalancer Service whose address the program uses.
  * Its Service await (provider/pkg/await/service.go, serviceInitAwaiter) waits for

@@ -409,10 +409,10 @@ describe("coupling: clusters", () => {
         assert.equal(ofType(e, DEPLOYMENT).length, 2);
     });
 
-    it("exposes the generator's adapter with a LoadBalancer, by default to any caller", () => {
+    it("exposes the generator's adapter with a LoadBalancer, by default to private addresses only", () => {
         const svc = one(e, SERVICE, "generator");
         assert.equal(svc.inputs.spec.type, "LoadBalancer");
-        assert.deepEqual(svc.inputs.spec.loadBalancerSourceRanges, ["0.0.0.0/0"]);
+        assert.deepEqual(svc.inputs.spec.loadBalancerSourceRanges, ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]);
         assert.equal(svc.inputs.spec.externalTrafficPolicy, "Cluster", "callers are filtered at the load balancer (issue 17 item 4)");
         assert.ok(selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels));
         const policy = one(e, NETWORK_POLICY, "adapter-ingress").inputs.spec;

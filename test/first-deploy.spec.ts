@@ -3,7 +3,7 @@
 // outcome depends on the engine, the provider or the API server, the expectation cites the
 // source it mirrors, and e2e/engine stage B shows it on the real engine against kwok.
 import { strict as assert } from "assert";
-import { notices } from "../components/site";
+import { informed, notices } from "../components/site";
 import { httpOrigin } from "../components/vocabulary";
 import { DEPLOYMENT, engineUrn, evaluate, EvaluateOptions, Evaluation, ofType, one, PDB, PVC, selects, TWO_CLUSTERS } from "./harness";
 import { FakeCluster, lastRegistered } from "../lib/evaluate";
@@ -26,7 +26,7 @@ const STANDARD_DEFAULT = { name: "standard", provisioner: "rancher.io/local-path
 const GP2_NOT_DEFAULT = { name: "gp2", provisioner: "kubernetes.io/aws-ebs", isDefault: false };
 
 describe("issue 17: what a first real deployment would hit", () => {
-    beforeEach(() => { notices.length = 0; });
+    beforeEach(() => { notices.length = 0; informed.length = 0; });
 
     describe("1. a claim rename never deletes the claim it moves away from", () => {
         // The provider replaces a claim whose name changes (diff.go metadataForceNewProperties),
@@ -204,6 +204,26 @@ describe("issue 17: what a first real deployment would hit", () => {
             const policy = one(e, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "adapter-ingress").inputs.spec;
             assert.deepEqual(policy.ingress, [{ ports: [{ port: 8080, protocol: "TCP" }] }]);
             assert.doesNotMatch(JSON.stringify(policy), /ipBlock/);
+        });
+
+        it("the default admits private addresses only, and the preview says so (issue 18 item 8)", async () => {
+            const e = await evaluate({ coupling: "clusters", clusters: TWO_CLUSTERS });
+            assert.deepEqual(one(e, "kubernetes:core/v1:Service", "generator").inputs.spec.loadBalancerSourceRanges,
+                ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]);
+            assert.deepEqual(notices.filter((n) => n.includes("allowFrom")), []);
+            assert.equal(informed.length, 1);
+            assert.match(informed[0], /clusters\.allowFrom is the default: the generator's load balancer admits private addresses only/);
+        });
+
+        it("a range open to everyone is deployed as asked, with a warning at preview", async () => {
+            for (const open of ["0.0.0.0/0", "::/0"]) {
+                notices.length = 0;
+                const e = await evaluate({ coupling: "clusters", clusters: { ...TWO_CLUSTERS, allowFrom: ["198.51.100.0/24", open] } });
+                assert.deepEqual(one(e, "kubernetes:core/v1:Service", "generator").inputs.spec.loadBalancerSourceRanges, ["198.51.100.0/24", open]);
+                const said = notices.filter((n) => n.startsWith("clusters.allowFrom"));
+                assert.equal(said.length, 1, open);
+                assert.match(said[0], new RegExp(`clusters\\.allowFrom admits every address \\(${open.replace(/\./g, "\\.")}\\)`));
+            }
         });
 
         it("in one cluster (service) the adapter still admits echo's pods only", async () => {

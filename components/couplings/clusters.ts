@@ -1,9 +1,9 @@
 // `clusters`: generator (with its adapter) in one cluster, echo in another. Failure
 // domains apart; discovery is explicit: echo reads the generator's external address.
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig } from "../config";
+import { AppConfig, PRIVATE_RANGES } from "../config";
 import { ImageRefs } from "../images";
-import { ClusterSite, ImagePlatform, LoadBalancerUse } from "../site";
+import { ClusterSite, ImagePlatform, inform, LoadBalancerUse, warn } from "../site";
 import { ADAPTER_PORT, httpOrigin, loadBalancerAddress } from "../vocabulary";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
@@ -34,6 +34,22 @@ export function generatorNamespace(namespace: string): string {
     return `${namespace.slice(0, 63 - GENERATOR_NAMESPACE_SUFFIX.length).replace(/-+$/, "")}${GENERATOR_NAMESPACE_SUFFIX}`;
 }
 
+/**
+ * Says at preview who the generator's load balancer admits (README, clusters.allowFrom per
+ * load balancer): a warning when that is everyone, a note when it is the default.
+ */
+function sayWhoIsAdmitted(allowFrom: string[], service: pulumi.Resource): void {
+    const open = allowFrom.filter((cidr) => /^(0\.0\.0\.0|::)\/0$/.test(cidr));
+    if (open.length) {
+        warn(`clusters.allowFrom admits every address (${open.join(", ")}): the generator's load balancer serves its data to ` +
+            "anyone who can reach it, the internet included on a public cloud. Name echo's cluster's egress addresses instead: " +
+            "`pulumi config set --path 'clusters.allowFrom[0]' <cidr>`", service);
+    } else if (allowFrom.length === PRIVATE_RANGES.length && PRIVATE_RANGES.every((r) => allowFrom.includes(r))) {
+        inform(`clusters.allowFrom is the default: the generator's load balancer admits private addresses only (${PRIVATE_RANGES.join(", ")}): ` +
+            "kind, and clusters in one network. If echo's cluster reaches it over the internet, set clusters.allowFrom to its egress addresses", service);
+    }
+}
+
 export class ClustersCoupling extends pulumi.ComponentResource {
     readonly generatorSite: ClusterSite;
     readonly echoSite: ClusterSite;
@@ -57,6 +73,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
         };
         const generator = generatorWithAdapter(config, this.generatorSite, images,
             { serviceType: "LoadBalancer", adapterClients: { cidrs: clusters.allowFrom }, loadBalancer: lb }, this.generatorSite.childOptions());
+        sayWhoIsAdmitted(clusters.allowFrom, generator.service);
 
         this.generatorUrl = clusters.generatorUrl
             ? pulumi.output(clusters.generatorUrl)
