@@ -91,14 +91,14 @@ stack_kind_clusters() {
     for side in generator echo; do
       context="$(pulumi config get --path "clusters.${side}.context" --stack "$STACK" 2>/dev/null || true)"
       if [[ "$context" == kind-* ]]; then printf '%s\n' "${context#kind-}"
-      else warn "clusters.${side}.context '${context}' is not a kind context: not creating a cluster for it"
+      else warn "clusters.${side}.context '${context}' is not a kind context: left alone (no kind cluster is made or removed for it)"
       fi
     done
   else
     context="$(pulumi config get context --stack "$STACK" 2>/dev/null || true)"
     if [[ -z "$context" ]]; then printf '%s\n' "$CLUSTER_NAME"
     elif [[ "$context" == kind-* ]]; then printf '%s\n' "${context#kind-}"
-    else warn "context '${context}' is not a kind context: not creating a cluster for it"
+    else warn "context '${context}' is not a kind context: left alone (no kind cluster is made or removed for it)"
     fi
   fi
 }
