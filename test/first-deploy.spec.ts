@@ -40,6 +40,7 @@ describe("issue 17: what a first real deployment would hit", () => {
                     assert.equal(err.name, "ClaimChangeError");
                     assert.match(err.message, /storage\.claimName: the claim app-coupling-test\/app-coupling-test-data holds this stack's data and is not retained/);
                     assert.match(err.message, /would delete it.*Refused\..*storage\.retainOnDelete true.*pulumi up.*then set `storage\.claimName/s);
+                    assert.match(err.message, previous.retained === false ? /retainOnDelete was not true on the stack's last run/ : /last run did not record it/);
                     return true;
                 });
             }

@@ -72,8 +72,10 @@ export function checkClaimChange(previous: ClaimRecord | undefined, next: Omit<C
     if (previous.name !== next.name || previous.namespace !== next.namespace) {
         if (previous.retained === true) return; // replaced; the old claim is left in place (retained)
         const key = previous.name !== next.name ? "storage.claimName" : "namespace";
+        const why = previous.retained === false ? "storage.retainOnDelete was not true on the stack's last run"
+            : "the stack's last run did not record it; a `pulumi up` without the rename records it";
         throw new ClaimChangeError(`${key}: the claim ${where} holds this stack's data and is not retained ` +
-            `(storage.retainOnDelete was not true on the stack's last run), so moving to ${next.namespace}/${next.name} ` +
+            `(${why}), so moving to ${next.namespace}/${next.name} ` +
             `would delete it: Pulumi replaces a claim whose name or namespace changes, and deletes the old one. Refused. ` +
             `${newClaimSteps(where, previous.namespace, previous.name)} Or set ${key} back.`);
     }
