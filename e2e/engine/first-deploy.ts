@@ -13,14 +13,18 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { generatorNamespace } from "../../components/couplings/clusters";
-import { Cluster, kubectl, kubectlJson, kubectlOk, waitFor } from "./kwok";
-import { assert, check, CheckError, ensureStack, onCleanup, pulumi, pulumiOk, REPO, run, tail, TOOLS_BIN, Workspace, writeStackFile } from "./lib";
+import { Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
+import { kubeconfigOf } from "../lib/kwok";
+import { assert, check, CheckError } from "../lib/ledger";
+import { background, run, tail, waitForSync } from "../lib/processes";
+import { TOOLS_BIN } from "../lib/tools";
+import { ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
+import { UP_TIMEOUT_MS } from "./knobs";
 
 interface Clusters { a: Cluster; b: Cluster }
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const UP_TIMEOUT_MS = Number(process.env.E2E_ENGINE_UP_TIMEOUT_SECONDS ?? 420) * 1000;
-const kubeEnv = (ws: Workspace) => ({ KUBECONFIG: path.join(ws.dir, "kubeconfig") });
+const kubeEnv = (ws: Workspace) => ({ KUBECONFIG: kubeconfigOf(ws) });
 const up = (ws: Workspace, stack: string) =>
     pulumiOk(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
 const outputs = (ws: Workspace, stack: string): Record<string, Any> =>
@@ -38,16 +42,14 @@ function volumePhase(c: Cluster, volume: string): string {
 /** Writes `status.loadBalancer.ingress[0].ip` on every LoadBalancer Service without one, until stopped. */
 function loadBalancerAddresses(c: Cluster, address: string): () => void {
     const k = `${path.join(TOOLS_BIN, "kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
-    const child = spawn("bash", ["-c", `while :; do
+    const child = background(`load-balancer stand-in ${address} for ${c.name}`, "bash", ["-c", `while :; do
   ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
   while read -r ns name ip; do
     [ -n "$ip" ] || ${k} patch service -n "$ns" "$name" --subresource=status --type=merge -p '{"status":{"loadBalancer":{"ingress":[{"ip":"${address}"}]}}}' >/dev/null 2>&1
   done
   sleep 1
-done`], { detached: true, stdio: "ignore" });
-    const stop = () => { try { process.kill(-child.pid!, "SIGTERM"); } catch { /* gone */ } };
-    onCleanup(`load-balancer stand-in ${address} for ${c.name}`, stop);
-    return stop;
+done`]);
+    return () => { try { process.kill(-child.pid!, "SIGTERM"); } catch { /* gone */ } };
 }
 
 /** `pulumi up` in the background while `poll` runs every 300 ms; resolves with the up's exit code and output. */
@@ -79,7 +81,7 @@ export async function firstDeployChecks(ws: Workspace, cs: Clusters, images: Rec
             writeStackFile(ws, stack, config({ retainOnDelete: false }));
             up(ws, stack);
             namespace = String(outputs(ws, stack).namespace);
-            waitFor(() => claimsOf(cs.a, namespace).some((c) => c.phase === "Bound"), 60_000, "the claim Bound");
+            waitForSync("the claim Bound", () => claimsOf(cs.a, namespace).some((c) => c.phase === "Bound"), 60_000);
             first = claimsOf(cs.a, namespace)[0];
             writeStackFile(ws, stack, config({ retainOnDelete: false, claimName: "data-2" }));
             const refused = pulumi(ws, ["preview", "--stack", stack], { env: kubeEnv(ws) });
@@ -98,7 +100,7 @@ export async function firstDeployChecks(ws: Workspace, cs: Clusters, images: Rec
             writeStackFile(ws, stack, config({ retainOnDelete: true, claimName: "data-2" }));
             const r = up(ws, stack);
             assert(/replace/.test(r.output), `the rename was not a replacement:\n${tail(r.output, 20)}`);
-            waitFor(() => claimsOf(cs.a, namespace).some((c) => c.name === "data-2" && c.phase === "Bound"), 60_000, "data-2 Bound");
+            waitForSync("data-2 Bound", () => claimsOf(cs.a, namespace).some((c) => c.name === "data-2" && c.phase === "Bound"), 60_000);
             const now = claimsOf(cs.a, namespace);
             const old = now.find((c) => c.name === first!.name);
             assert(old && old.phase === "Bound" && old.volume === first.volume, `the old claim: ${JSON.stringify(old)} (was ${JSON.stringify(first)})`);
@@ -191,8 +193,8 @@ export async function firstDeployChecks(ws: Workspace, cs: Clusters, images: Rec
         assert(upstream === "http://[fd00::1]:8080", `echo's UPSTREAM_URL ${upstream}`);
     });
     await check("issue 17.7: after the switch an echo pod can be evicted (one budget, disruptions allowed)", () => {
-        waitFor(() => (kubectlJson<{ items: Any[] }>(cs.a, ["get", "pdb", "-n", namespace]).items[0]?.status?.disruptionsAllowed ?? 0) >= 1,
-            60_000, "the budget to allow a disruption");
+        waitForSync("the budget to allow a disruption",
+            () => (kubectlJson<{ items: Any[] }>(cs.a, ["get", "pdb", "-n", namespace]).items[0]?.status?.disruptionsAllowed ?? 0) >= 1, 60_000);
         const pod = kubectlJson<{ items: Any[] }>(cs.a, ["get", "pods", "-n", namespace, "-l", "app.kubernetes.io/component=echo"]).items[0];
         const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod.metadata.name, namespace } };
         const r = kubectl(cs.a, ["create", "--raw", `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/eviction`, "-f", "-"], JSON.stringify(eviction));
