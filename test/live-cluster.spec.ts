@@ -8,7 +8,7 @@ import {
     FIELD_MANAGER, KIND_LOAD_BALANCER_AWAIT_SECONDS, LOAD_BALANCER_AWAIT_SECONDS, notices, PATCH_FORCE, SKIP_AWAIT, TIMEOUT_SECONDS,
 } from "../components/site";
 import {
-    DEPLOYMENT, evaluate, EvaluateOptions, Evaluation, K8S_PROVIDER, kubernetesObjects, NAMESPACE, ofType, one, PVC, Registered, reveal, SECRET,
+    DEPLOYMENT, engineUrn, evaluate, EvaluateOptions, Evaluation, K8S_PROVIDER, kubernetesObjects, NAMESPACE, ofType, one, PVC, reveal, SECRET,
     SERVICE,
 } from "./harness";
 import { stackFiles } from "./stacks";
@@ -31,23 +31,10 @@ function renderCheckFailures(inputs: Record<string, unknown>): string[] {
 
 const annotations = (r: { inputs: Record<string, any> }) => r.inputs.metadata?.annotations ?? {};
 
-/**
- * The URN the engine would give: the mock monitor prefixes only the immediate parent's
- * type, the engine every ancestor's (`Parent$Child$kubernetes:...::name`, root stack
- * excluded), so an object moved under another component would look unmoved here.
- */
-function engineUrn(e: Evaluation, r: Registered): string {
-    const parentOf = (x: Registered): Registered | undefined => {
-        if (!x.parentUrn) return undefined;
-        const [, , type, name] = x.parentUrn.split("::");
-        const found = e.resources.filter((p) => p.type === type.split("$").pop() && p.name === name);
-        return found.length === 1 ? found[0] : undefined;
-    };
-    const qualifiedType = (x: Registered): string => {
-        const parent = parentOf(x);
-        return parent ? `${qualifiedType(parent)}$${x.type}` : x.type;
-    };
-    return `${qualifiedType(r)}::${r.name}`;
+/** The evaluation's one warning: `key` is not used by `coupling`, and kept (the wording is components/config.ts's). */
+function assertKeptWarnings(e: Evaluation, key: string, coupling: string): void {
+    assert.equal(e.warnings.length, 1, e.warnings.join("\n"));
+    assert.ok(e.warnings[0].includes(key) && e.warnings[0].includes(`not used by coupling ${coupling}`) && /\bkept\b/.test(e.warnings[0]), e.warnings[0]);
 }
 
 describe("issue 11: what a live cluster would break", () => {
@@ -60,6 +47,7 @@ describe("issue 11: what a live cluster would break", () => {
             assert.deepEqual(renderCheckFailures(provider.inputs), []);
             assert.equal(provider.inputs.renderYamlToDirectory, "out");
             assert.equal(provider.inputs.context, undefined);
+            assertKeptWarnings(e, "images.app", "pod");
         });
 
         it("clusters (contexts and a kubeconfig on both sides) renders each side with neither", async () => {
@@ -74,6 +62,7 @@ describe("issue 11: what a live cluster would break", () => {
                 assert.equal(p.inputs.kubeconfig, "", `${p.name}: an empty kubeconfig, so $KUBECONFIG cannot fill it in`);
             }
             assert.deepEqual(providers.map((p) => p.inputs.renderYamlToDirectory).sort(), ["out/echo-cluster", "out/generator-cluster"]);
+            assertKeptWarnings(e, "images.app", "clusters");
         });
 
         it("with KUBECONFIG set in the environment (a developer's machine) the provider still passes CheckConfig", async () => {
@@ -84,6 +73,7 @@ describe("issue 11: what a live cluster would break", () => {
             try {
                 const e = await evaluate({ coupling: "pod", renderYamlTo: "out", images: PREBUILT });
                 assert.deepEqual(renderCheckFailures(one(e, K8S_PROVIDER, "app").inputs), []);
+                assertKeptWarnings(e, "images.app", "pod");
             } finally {
                 if (saved === undefined) delete process.env.KUBECONFIG; else process.env.KUBECONFIG = saved;
             }
@@ -156,6 +146,8 @@ describe("issue 11: what a live cluster would break", () => {
                 assert.equal(ns.retainOnDelete, true, `${coupling}: the namespace that holds (or held) the claim`);
                 assert.equal(annotations(ns)[PATCH_FORCE], "true");
                 assert.equal(annotations(ns)[FIELD_MANAGER], "app-coupling", "one field manager in every lifetime");
+                if (coupling === "volume") assert.deepEqual(e.warnings, []);
+                else assertKeptWarnings(e, "storage.retainOnDelete", coupling);
             }
             const plain = await evaluate({ coupling: "volume" });
             assert.equal(one(plain, NAMESPACE, "app").retainOnDelete, false, "nothing retained unless asked");
@@ -187,9 +179,10 @@ describe("issue 11: what a live cluster would break", () => {
         it("the stack remembers its claim, and keeps remembering it while the claim is retained outside volume", async () => {
             const v = await evaluate({ coupling: "volume", ...RETAIN });
             const record = v.outputs.claim as Record<string, unknown>;
-            assert.deepEqual(record, { name: "app-coupling-test-data", namespace: "app-coupling-test", accessMode: "ReadWriteOnce", storageClass: null, size: "1Gi" });
+            assert.deepEqual(record, { name: "app-coupling-test-data", namespace: "app-coupling-test", accessMode: "ReadWriteOnce", storageClass: null, size: "1Gi", retained: true });
             const pod = await evaluate({ coupling: "pod", ...RETAIN }, { stackOutputs: { [SELF]: { claim: record } } });
             assert.deepEqual(pod.outputs.claim, record);
+            assertKeptWarnings(pod, "storage.retainOnDelete", "pod");
             const back = await evaluate({ coupling: "volume", ...RETAIN }, { stackOutputs: { [SELF]: { claim: record } } });
             assert.equal(one(back, PVC, "data").inputs.metadata.name, record.name, "the same claim again, no import");
         });
@@ -208,8 +201,9 @@ describe("issue 11: what a live cluster would break", () => {
                 /storage\.storageClass: .* of class standard; Kubernetes cannot change a claim's class.*storage\.claimName/s);
         });
 
-        it("a new claimName is the deliberate way: no refusal, a new claim, the old one left alone", async () => {
-            const e = await evaluate({ coupling: "volume", storage: { accessMode: "ReadWriteMany", claimName: "data-rwx" } }, previously({}));
+        it("a new claimName is the deliberate way once the claim is retained: no refusal, a new claim, the old one left alone", async () => {
+            // the rename itself (retained or not) is issue 17 item 1: test/first-deploy.spec.ts
+            const e = await evaluate({ coupling: "volume", storage: { accessMode: "ReadWriteMany", claimName: "data-rwx" } }, previously({ retained: true }));
             assert.equal(one(e, PVC, "data").inputs.metadata.name, "data-rwx");
         });
 
