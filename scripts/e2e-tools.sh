@@ -5,7 +5,7 @@
 #   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#                     etcd, kwok, kwokctl; for the real node (e2e/node/): kubelet,
+#                     etcd, kwok, kwokctl, helm; for the real node (e2e/node/): kubelet,
 #                     kube-proxy, coredns, local-path-provisioner
 #     node-root/      Debian's containerd, runc, CNI plugins, iptables/nft, conntrack,
 #                     busybox-static, unpacked (`apt-get download` + `dpkg -x`), not installed
@@ -20,7 +20,7 @@
 # Usage: scripts/e2e-tools.sh [--force] [TOOL...]
 #   --force  rebuild even when the stamp matches (the Go module/build caches stay
 #            warm: this is how the "warm" build time is measured)
-#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok
+#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok helm
 #            kube-node coredns local-path node-debs node-images
 #
 # Module sources stay in Go's module cache and objects in Go's build cache; only the
@@ -63,6 +63,11 @@ NODE_SRC="$REPO/e2e/node"
 # machine's own containerd may be serving a dockerd), no maintainer scripts run, no root
 # needed, and the versions are the stamp's. Their library closure comes along (below).
 NODE_DEBS=(containerd runc containernetworking-plugins iptables nftables conntrack busybox-static)
+# Helm, for `npm run bench:deploy`'s peer (a chart of the rendered manifests). v4, the
+# current major: Helm 3 gets security fixes only since its final feature release
+# (2026-09-09; none after 2027-02-10), and v4 applies server-side, as Pulumi and the
+# bench's `kubectl apply --server-side` do, so the peers do the same kind of work.
+HELM_VERSION="v4.3.1"
 
 export GOFLAGS="-buildvcs=false"
 export GOTOOLCHAIN=local
@@ -86,8 +91,9 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     pulumi | langhost | k8s-provider | kube | etcd | kwok) ONLY+=("$arg") ;;
+    helm) ONLY+=("$arg") ;;
     kube-node | coredns | local-path | node-debs | node-images) ONLY+=("$arg") ;;
-    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -107,6 +113,7 @@ wanted() { # wanted TOOL -> the stamp content for TOOL
     local-path) echo "local-path $LOCAL_PATH_VERSION $go_version" ;;
     node-debs) echo "node-debs $(deb_versions)" ;;
     node-images) echo "node-images $(cat "$NODE_SRC/pause/main.go" "$NODE_SRC/mkimage.py" "$STAMPS/node-debs" 2>/dev/null | sha256sum | cut -c1-12) $go_version" ;;
+    helm) echo "helm $HELM_VERSION $go_version" ;;
   esac
 }
 
@@ -123,6 +130,7 @@ binaries() { # binaries TOOL -> the files TOOL puts into bin/
     local-path) echo local-path-provisioner ;;
     node-debs) echo ../node-bin/containerd ../node-bin/runc ../node-bin/iptables ../node-bin/nft ../node-bin/conntrack ;;
     node-images) echo ../images/pause.tar ../images/local-path-helper.tar ;;
+    helm) echo helm ;;
   esac
 }
 
@@ -394,6 +402,20 @@ build_node_images() {
     "$bb:/bin/busybox" "${links[@]}"
 }
 
+build_helm() {
+  local dir="$SRC/helm"
+  new_wrapper "$dir" app-coupling-tools/helm "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "helm.sh/helm/v4@$HELM_VERSION")
+  copy_replaces "$(mod_file helm.sh/helm/v4 "$HELM_VERSION")" "$dir"
+  tools_go "$dir" helm.sh/helm/v4/cmd/helm
+  # the version stamps helm's own Makefile sets (the Kubernetes version it reports comes
+  # from the client-go in its build info)
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/helm" \
+      -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+      helm.sh/helm/v4/cmd/helm)
+}
+
 run_tool() {
   local tool="$1" fn start secs kind
   fn="build_${tool//-/_}"
@@ -422,6 +444,7 @@ run_tool() {
 
 ALL=(pulumi langhost k8s-provider kube etcd kwok)
 ALL+=(kube-node coredns local-path node-debs node-images) # the real node (e2e/node/)
+ALL+=(helm)
 ((${#ONLY[@]})) || ONLY=("${ALL[@]}")
 failed=()
 total_start=$SECONDS
