@@ -7,7 +7,7 @@ import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, loadBalancerAnnotations, LoadBalancerUse, warnLoadBalancerWait } from "../site";
 import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "../vocabulary";
-import { DATA_DIR, echoContainer, echoDisruptionBudget, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
+import { DATA_DIR, echoCacheVolume, echoContainer, echoDisruptionBudget, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
 import { imageRef } from "./types";
 
 export interface GeneratorWithAdapter {
@@ -77,7 +77,7 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
 }
 
 /**
- * The echo side of the loose couplings: echo in upstream mode (no data volume, reads the
+ * The echo side of the loose couplings: echo in upstream mode (no data volume: it reads the
  * adapter's URL), its disruption budget, and a NetworkPolicy opening echo's port to all
  * and nothing else on echo pods.
  */
@@ -96,6 +96,7 @@ export function upstreamEcho(config: AppConfig, site: ClusterSite, images: Image
         config, site,
         component: "echo",
         containers: [echoContainer(config, "echo", imageRef(images, "echo"), { upstreamUrl })],
+        volumes: [echoCacheVolume(config)],
         replicas: config.echoReplicas,
         servesEcho: true,
         rollout: "zero-downtime",
