@@ -49,8 +49,8 @@ import os  # noqa: E402
 import select  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
-import tempfile  # noqa: E402
 import socketserver  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
@@ -102,7 +102,7 @@ class FileSource:
         self.path = path
 
     def get(self):
-        """A Body, or (None, reason) when there is no file yet.
+        """A Body, or None when there is no file yet.
 
         The size is the open descriptor's: appends after it are left for the next request,
         and a rename replacing the file leaves this descriptor on the old, unchanged one.
@@ -110,8 +110,8 @@ class FileSource:
         try:
             f = open(self.path, "rb")
         except FileNotFoundError:
-            return None, "no data yet"
-        return Body(f, os.fstat(f.fileno()).st_size), None
+            return None
+        return Body(f, os.fstat(f.fileno()).st_size)
 
     def ready(self):
         return os.path.isfile(self.path)
@@ -228,11 +228,12 @@ class UpstreamSource:
             return self._started_at is None and self._ok
 
     def get(self):
+        """A Body sending the current copy (with a Warning when stale), or None without one."""
         current = self.refresh(wait=True)
         with self._cond:
             copy = self._copy
             if copy is None:
-                return None, "upstream unavailable"
+                return None
             copy.readers += 1
 
         def release():
@@ -240,7 +241,7 @@ class UpstreamSource:
                 copy.readers -= 1
                 self._drop_unread()
 
-        return Body(copy.file, copy.size, None if current else '110 - "stale: upstream unavailable"', release), None
+        return Body(copy.file, copy.size, None if current else '110 - "stale: upstream unavailable"', release)
 
     def ready(self):
         self.refresh(wait=False)  # keeps the copy fresh in the background, never waits
@@ -328,7 +329,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         if path == "/data":
-            body, _ = self.source.get()
+            body = self.source.get()
             if body is None:
                 if isinstance(self.source, UpstreamSource):
                     self._send(502, b"upstream unavailable and no cached data\n")
