@@ -15,12 +15,11 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { MAX_LINES_LIMIT } from "../components/config";
 import { freePort } from "../lib/net";
 import { ECHO_PY, stop, waitFor200 } from "./echo-http";
 import { formatTable } from "./table";
 
-/** The largest `maxLines` components/config.ts accepts. */
-export const LARGEST_MAX_LINES = 10_000_000;
 
 export interface MemoryOptions {
     lines?: number;
@@ -109,7 +108,7 @@ async function startEcho(python: string, script: string, env: Record<string, str
 }
 
 export async function benchEchoMemory(scripts: { name: string; path: string }[], opts: MemoryOptions = {}): Promise<MemoryRow[]> {
-    const o: Required<MemoryOptions> = { lines: LARGEST_MAX_LINES, readers: 10, seconds: 5, python: "python3", ...opts };
+    const o: Required<MemoryOptions> = { lines: MAX_LINES_LIMIT, readers: 10, seconds: 5, python: "python3", ...opts };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "echo-memory-"));
     const rows: MemoryRow[] = [];
     const children: ChildProcess[] = [];
@@ -176,7 +175,7 @@ if (require.main === module) {
     const scripts = [{ name: "echo.py", path: ECHO_PY }];
     const before = option("before");
     if (before) scripts.unshift({ name: `before: ${before}`, path: path.resolve(before) });
-    const o = { lines: LARGEST_MAX_LINES, readers: 10, seconds: 5, ...opts };
+    const o = { lines: MAX_LINES_LIMIT, readers: 10, seconds: 5, ...opts };
     benchEchoMemory(scripts, opts).then((rows) => {
         console.log(`echo memory: ${o.lines}-line file, ${o.readers} concurrent readers, ${o.seconds} s per mode`);
         const n = (x: number, digits: number) => (Number.isNaN(x) ? "" : x.toFixed(digits));

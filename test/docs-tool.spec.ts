@@ -6,13 +6,13 @@ import * as path from "path";
 
 describe("scripts/docs.ts", function () {
     this.timeout(60_000);
-    it("says \"unchanged\" and leaves README.md as it is when the comparison is up to date", () => {
+    it("says \"unchanged\" and leaves README.md and Pulumi.yaml as they are when the generated blocks are up to date", () => {
         const root = path.join(__dirname, "..");
-        const readme = path.join(root, "README.md");
-        const before = fs.statSync(readme).mtimeMs;
+        const files = ["README.md", "Pulumi.yaml"].map((f) => path.join(root, f));
+        const before = files.map((f) => fs.statSync(f).mtimeMs);
         const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/docs.ts"], { cwd: root, encoding: "utf8" });
         assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stdout, /README\.md unchanged/);
-        assert.equal(fs.statSync(readme).mtimeMs, before, "README.md was rewritten");
+        assert.match(run.stdout, /README\.md and Pulumi\.yaml unchanged/);
+        assert.deepEqual(files.map((f) => fs.statSync(f).mtimeMs), before, "a file was rewritten");
     });
 });
