@@ -48,7 +48,6 @@ const strings = (...keys: string[]) =>
     CASES.filter((c) => keys.includes(c.key)).flatMap((c) => [...c.bad, ...c.good]).filter((v): v is string => typeof v === "string" && v !== "");
 
 describe("the Go oracle's skip line", function () {
-    this.timeout(120_000);
     it("says how to fill the module cache when the modules are missing", function () {
         if (!hasGo()) this.skip();
         const empty = fs.mkdtempSync(path.join(os.tmpdir(), "empty-gomodcache-"));
@@ -63,7 +62,6 @@ describe("the Go oracle's skip line", function () {
 });
 
 describe("config grammars against the consumers' own parsers (Go oracle)", function () {
-    this.timeout(300_000);
     let verdicts: Map<string, Verdict>;
     const key = (kind: string, value: string) => `${kind}\u0000${value}`;
 

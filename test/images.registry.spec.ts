@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../components/config";
 import { AppImages, registryDigest } from "../components/images";
+import { collectingWarnings } from "../lib/evaluate";
 
 const PROJECT = "app-coupling";
 const IMAGE = "docker:index/image:Image";
@@ -25,6 +26,11 @@ interface World {
 }
 
 async function evaluateImages(world: World, config: Record<string, string> = {}, previousOutputs: Record<string, unknown> = {}) {
+    const warnings: string[] = [];
+    return { ...await collectingWarnings(warnings, () => evaluateImagesQuietly(world, config, previousOutputs)), warnings };
+}
+
+async function evaluateImagesQuietly(world: World, config: Record<string, string>, previousOutputs: Record<string, unknown>) {
     const created: { type: string; name: string; inputs: any }[] = [];
     const lookups: string[] = [];
     await pulumi.runtime.setMocks({
@@ -121,6 +127,11 @@ describe("components/images.ts and the registry", function () {
         const world: World = { registry: new Map(), pushes: () => false, notFound: "connection refused" };
         const run = await evaluateImages(world);
         assert.deepEqual(run.images, ["echo", "generator"], "no re-push on an unknown answer");
+        // and says so, naming the image and the cause
+        assert.equal(run.warnings.length, 2, run.warnings.join("\n"));
+        for (const [i, n] of ["generator", "echo"].entries()) {
+            assert.match(run.warnings[i], new RegExp(`^images: could not ask the registry about localhost:5001/app-coupling-${n}:amd64-[0-9a-f]+ \\(connection refused\\); building it$`));
+        }
     });
 
     it("asks with the push credentials (a lookup provider), the password a secret", async () => {
@@ -145,7 +156,9 @@ describe("components/images.ts and the registry", function () {
         }, PROJECT, "test", false);
         assert.deepEqual(await registryDigest("r/x:1"), { state: "held", digest: digestOf("x") });
         assert.deepEqual(await registryDigest("r/y:1"), { state: "missing" });
-        assert.equal((await registryDigest("r/down:1")).state, "unknown");
+        const warnings: string[] = [];
+        assert.equal((await collectingWarnings(warnings, () => registryDigest("r/down:1"))).state, "unknown");
+        assert.deepEqual(warnings, ["images: could not ask the registry about r/down:1 (dial tcp: connection refused); building it"]);
         await pulumi.runtime.disconnect();
     });
 });
