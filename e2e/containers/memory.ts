@@ -10,7 +10,7 @@ import * as http from "http";
 import { Coupling, MAX_LINES_LIMIT } from "../../components/config";
 import { evaluate, minimalConfig } from "../../lib/evaluate";
 import { assert, check } from "../lib/ledger";
-import { sleep } from "../lib/processes";
+import { sleep, waitFor } from "../lib/processes";
 import { deploy, Deployed, readyAll } from "./deploy";
 import { docker, dockerOk } from "./docker";
 import { numbers } from "./numbers";
@@ -98,6 +98,8 @@ export async function memoryAtLargestMaxLines(cluster: Cluster): Promise<void> {
             await readyAll(cluster, d);
             fill(d, data);
             await readyAll(cluster, d);
+            // upstream mode: echo's copy catches up with the filled file within its cache period
+            await waitFor("echo to serve the full file", async () => (await fetchWhole(d.echo.ip)) > data.length * 0.9, 60_000, 500);
             const until = Date.now() + LOAD_SECONDS * 1000;
             let whole = 0;
             await Promise.all(Array.from({ length: READERS }, async () => {
