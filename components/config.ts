@@ -33,6 +33,8 @@ export const ECHO_IS_OWN_WORKLOAD: Coupling[] = ["volume", "service", "clusters"
 export const MAX_LINES_LIMIT = 10_000_000;
 
 export const PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+/** RFC 1918: `clusters.allowFrom`'s default. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
@@ -67,6 +69,8 @@ export interface AppConfig {
     /** A stack whose `images` output supplies the image references (build once, promote). */
     imagesFromStack?: string;
     platform: Platform;
+    /** `platform` was not set: it is the deploying machine's architecture. */
+    platformFromHost: boolean;
     namespace: string;
     context?: string;
     echoReplicas: number;
@@ -343,7 +347,9 @@ export const CONFIG = {
             allowFrom: {
                 grammar: list("a non-empty list of CIDRs, e.g. [\"198.51.100.0/24\"] (echo's cluster egress addresses)",
                     (v) => (typeof v === "string" ? grammars.cidr(v) : "is not a string")) as Grammar<string[]>,
-                default: ["0.0.0.0/0"],
+                // safe by default: private addresses only (kind's network, one VPC or peered
+                // ones); echo's egress over the internet must be named (README, clusters.allowFrom)
+                default: [...PRIVATE_RANGES],
             },
         }),
         // kept where unused: the two clusters a switch to `clusters` deploys to
@@ -353,7 +359,7 @@ export const CONFIG = {
             allowed: "clusters.generator.context and clusters.echo.context (pulumi config set --path clusters.generator.context kind-a)",
             why: "is required by coupling clusters",
         },
-        description: "The two clusters: a context (and kubeconfig) per side; generatorUrl overrides the discovered address (required with renderYamlTo); allowFrom (CIDRs, default 0.0.0.0/0) says who may reach the generator's adapter",
+        description: "The two clusters: a context (and kubeconfig) per side; generatorUrl overrides the discovered address (required with renderYamlTo); allowFrom (CIDRs, default the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) says who the generator's load balancer admits",
     },
     openshift: {
         type: "boolean", grammar: bool(), default: false,
@@ -471,7 +477,7 @@ function appConfig(v: Parsed, given: Given, ctx: ConfigContext): AppConfig {
             ? { server: grammars.registryHost(v.imageRegistry), username: v.registryUsername, password: pulumi.secret(v.registryPassword) }
             : undefined,
         prebuiltImages: v.images ? Object.fromEntries(Object.entries(v.images).filter(([, ref]) => ref !== undefined)) : undefined,
-        imagesFromStack: v.imagesFromStack, platform: v.platform, namespace: v.namespace,
+        imagesFromStack: v.imagesFromStack, platform: v.platform, platformFromHost: given.platform === undefined, namespace: v.namespace,
         context: v.coupling === "clusters" ? undefined : v.context,
         echoReplicas: ECHO_IS_OWN_WORKLOAD.includes(v.coupling) ? v.echoReplicas : 1, generatorIntervalSeconds: Number(v.generatorIntervalSeconds), generatorInterval: v.generatorIntervalSeconds,
         maxLines: v.maxLines, serviceType: v.serviceType,

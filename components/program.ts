@@ -1,8 +1,8 @@
 // The whole program as one function, so tests evaluate every coupling in one process
 // (index.ts only calls this with the stack's config and exports the result).
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, Coupling } from "./config";
-import { AppImages } from "./images";
+import { AppConfig, Coupling, IMAGES_FOR } from "./config";
+import { AppImages, DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "./images";
 import { ClustersCoupling } from "./couplings/clusters";
 import { ContainerCoupling } from "./couplings/container";
 import { PodCoupling } from "./couplings/pod";
@@ -10,8 +10,9 @@ import { ServiceCoupling } from "./couplings/service";
 import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
 import { ClaimRecord } from "./couplings/claim";
-import { ClusterSite, echoEndpoint } from "./site";
+import { ClusterSite, echoEndpoint, ImagePlatform } from "./site";
 import { ECHO_PORT } from "./vocabulary";
+import { echoDisruptionBudget } from "./workload";
 
 type SingleClusterCoupling = Exclude<Coupling, "clusters">;
 
@@ -88,11 +89,24 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     const previousValue = (key: string) => (self ??= selfReference(config)).getOutputDetails(key).then((d) => d.value ?? d.secretValue);
 
     const builds = !config.prebuiltImages && !config.imagesFromStack;
-    const images = new AppImages("images", {
-        config, imagesDir: options.imagesDir,
-        builtBefore: builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined,
-    });
+    const builtBefore = builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined;
+    const images = new AppImages("images", { config, imagesDir: options.imagesDir, builtBefore });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
+
+    // The images' CPU architecture where the program knows it: it builds them for
+    // `platform`, or `platform` is set and says what the prebuilt ones are. The nodes are
+    // read only when the images are not the ones this stack deployed last time.
+    let imagePlatform: ImagePlatform | undefined;
+    if (builds) {
+        const imagesDir = options.imagesDir ?? DEFAULT_IMAGES_DIR;
+        const names = IMAGES_FOR[config.coupling].map((n) => `${imageRepository(config, n)}:${imageTag(imagesDir, n, config.platform)}`);
+        const newImages = pulumi.output(builtBefore).apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
+        imagePlatform = { platform: config.platform, fromHost: config.platformFromHost, newImages };
+    } else if (!config.platformFromHost) {
+        const newImages = pulumi.all([previousOutput("images"), deployedImages]).apply(([before, now]) =>
+            Object.entries(now).some(([n, ref]) => (before as Record<string, string> | undefined)?.[n] !== ref));
+        imagePlatform = { platform: config.platform, fromHost: false, newImages };
+    }
 
     // One site, "app", in every coupling: in `clusters` it is the echo side. The namespace,
     // its ServiceAccount and the echo Service keep their URNs whatever the coupling.
@@ -102,8 +116,11 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         target: clusters ? clusters.echo : { context: config.context },
         renderSubdir: clusters ? "echo-cluster" : undefined,
         mayHoldRetainedClaim: true,
+        imagePlatform,
     });
     const echo = echoEndpoint(site);
+    // like the echo Service, one budget with one URN whatever the coupling (workload.ts)
+    echoDisruptionBudget(site);
     const common = {
         coupling: config.coupling,
         namespace: site.namespaceName,
@@ -124,7 +141,7 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         : undefined;
 
     if (config.coupling === "clusters") {
-        const coupling = new ClustersCoupling("clusters", { config, images: images.refs, echoSite: site }, { parent: site });
+        const coupling = new ClustersCoupling("clusters", { config, images: images.refs, echoSite: site, imagePlatform }, { parent: site });
         return { ...common, generatorUrl: coupling.generatorUrl, claim: remembered };
     }
 

@@ -2,7 +2,7 @@
 // Pod Security "restricted" contexts, probes, resources and the data volume.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, ContainerName } from "./config";
+import { AppConfig, ContainerName, ECHO_IS_OWN_WORKLOAD } from "./config";
 import type { ClusterSite } from "./site";
 import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "./vocabulary";
 
@@ -176,6 +176,7 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
                     automountServiceAccountToken: false,
                     imagePullSecrets: site.imagePullSecrets,
                     enableServiceLinks: false,
+                    nodeSelector: site.nodeSelector,
                     securityContext: podSecurityContext(config),
                     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
                     containers: args.containers,
@@ -194,20 +195,29 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
 }
 
 /**
- * Whether echo gets a PodDisruptionBudget: when it has several replicas, except in `volume`
- * with ReadWriteOnce, where all of them share the generator's node and a budget would make
- * that node's drain impossible (see couplings/volume.ts).
+ * Whether echo gets a PodDisruptionBudget: where echo is its own Deployment with several
+ * replicas, except in `volume` with ReadWriteOnce, where all of them share the generator's
+ * node and a budget would make that node's drain impossible (see couplings/volume.ts).
  */
 export function echoBudgetWanted(config: AppConfig): boolean {
-    return config.echoReplicas > 1 && !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
+    return ECHO_IS_OWN_WORKLOAD.includes(config.coupling) && config.echoReplicas > 1 &&
+        !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
 }
 
-/** Keeps at least one pod of the echo Deployment through voluntary disruptions when it has several. */
-export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
-    opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
+/**
+ * Keeps at least one echo pod through voluntary disruptions when echo has several. One
+ * budget, a child of the site (like the echo Service), so it keeps its URN whatever the
+ * coupling and a switch updates it in place. Owned by a coupling component it would change
+ * URN on a switch: Pulumi creates the new one before deleting the old, and for that while two
+ * budgets select the same pods, so every eviction of them is refused ("This pod has more than
+ * one PodDisruptionBudget, which the eviction subresource does not support": kubernetes
+ * pkg/registry/core/pod/storage/eviction.go) and a node drain stalls.
+ */
+export function echoDisruptionBudget(site: ClusterSite): k8s.policy.v1.PodDisruptionBudget | undefined {
+    const { config } = site;
     if (!echoBudgetWanted(config)) return undefined;
     return new k8s.policy.v1.PodDisruptionBudget("echo", {
         metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, "echo") } },
-    }, opts);
+    }, site.childOptions());
 }

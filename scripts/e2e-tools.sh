@@ -5,7 +5,7 @@
 #   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#                     etcd, kwok, kwokctl
+#                     etcd, kwok, kwokctl, helm
 #     stamps/<tool>   the wanted version a binary was built at (reused while it matches)
 #     versions        every wanted version; written once all tools are built
 #     build-times.log one line per build: date, tool, version, seconds, cold|warm
@@ -15,7 +15,7 @@
 # Usage: scripts/e2e-tools.sh [--force] [TOOL...]
 #   --force  rebuild even when the stamp matches (the Go module/build caches stay
 #            warm: this is how the "warm" build time is measured)
-#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok
+#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok helm
 #
 # Module sources stay in Go's module cache and objects in Go's build cache; only the
 # binaries land in bin/. Nothing is downloaded from anywhere but the Go module proxy.
@@ -45,6 +45,11 @@ K8S_PROVIDER_VERSION="4.25.0-dev.20260115033456+f47bc2d6f199"
 KUBE_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.16"
 KWOK_VERSION="v0.8.0"
+# Helm, for `npm run bench:deploy`'s peer (a chart of the rendered manifests). v4, the
+# current major: Helm 3 gets security fixes only since its final feature release
+# (2026-09-09; none after 2027-02-10), and v4 applies server-side, as Pulumi and the
+# bench's `kubectl apply --server-side` do, so the peers do the same kind of work.
+HELM_VERSION="v4.3.1"
 
 export GOFLAGS="-buildvcs=false"
 export GOTOOLCHAIN=local
@@ -68,6 +73,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     pulumi | langhost | k8s-provider | kube | etcd | kwok) ONLY+=("$arg") ;;
+    helm) ONLY+=("$arg") ;;
     -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
@@ -83,6 +89,7 @@ wanted() { # wanted TOOL -> the stamp content for TOOL
     kube) echo "kube $KUBE_VERSION $go_version" ;;
     etcd) echo "etcd $ETCD_VERSION $go_version" ;;
     kwok) echo "kwok $KWOK_VERSION $go_version" ;;
+    helm) echo "helm $HELM_VERSION $go_version" ;;
   esac
 }
 
@@ -94,6 +101,7 @@ binaries() { # binaries TOOL -> the files TOOL puts into bin/
     kube) echo kube-apiserver kube-controller-manager kube-scheduler kubectl ;;
     etcd) echo etcd ;;
     kwok) echo kwok kwokctl ;;
+    helm) echo helm ;;
   esac
 }
 
@@ -246,6 +254,20 @@ build_kwok() {
       sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl)
 }
 
+build_helm() {
+  local dir="$SRC/helm"
+  new_wrapper "$dir" app-coupling-tools/helm "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "helm.sh/helm/v4@$HELM_VERSION")
+  copy_replaces "$(mod_file helm.sh/helm/v4 "$HELM_VERSION")" "$dir"
+  tools_go "$dir" helm.sh/helm/v4/cmd/helm
+  # the version stamps helm's own Makefile sets (the Kubernetes version it reports comes
+  # from the client-go in its build info)
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/helm" \
+      -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+      helm.sh/helm/v4/cmd/helm)
+}
+
 run_tool() {
   local tool="$1" fn start secs kind
   fn="build_${tool//-/_}"
@@ -273,6 +295,7 @@ run_tool() {
 }
 
 ALL=(pulumi langhost k8s-provider kube etcd kwok)
+ALL+=(helm)
 ((${#ONLY[@]})) || ONLY=("${ALL[@]}")
 failed=()
 total_start=$SECONDS
