@@ -29,6 +29,9 @@ export const IMAGES_FOR: Record<Coupling, ImageName[]> = {
 /** Couplings where echo runs as its own Deployment (and so `echoReplicas` means something). */
 export const ECHO_IS_OWN_WORKLOAD: Coupling[] = ["volume", "service", "clusters"];
 
+/** The largest `maxLines` accepted: a 57 MB data file (bench/echo-memory.ts measures echo at it). */
+export const MAX_LINES_LIMIT = 10_000_000;
+
 export const PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
 /** RFC 1918: `clusters.allowFrom`'s default. */
 export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
@@ -307,8 +310,8 @@ export const CONFIG = {
         description: "Seconds between numbers, 0.1 to 3600: a plain decimal such as `2` or `0.5`, exactly what generator.sh accepts (fractions allowed, hence a string)",
     },
     maxLines: {
-        type: "integer", grammar: integer(1, 10_000_000), default: 10000,
-        description: "The data file keeps at most this many newest lines, 1 to 10000000 (also sizes the emptyDir limit)",
+        type: "integer", grammar: integer(1, MAX_LINES_LIMIT), default: 10000,
+        description: `The data file keeps at most this many newest lines, 1 to ${MAX_LINES_LIMIT} (about 57 MB); sizes the emptyDir limits, while no container's memory grows with it`,
     },
     serviceType: {
         // used by every coupling: each has the echo Service

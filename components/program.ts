@@ -43,9 +43,21 @@ export interface StackOutputs {
     /**
      * The `volume` coupling's claim (name, namespace, access mode, class, size); with
      * `storage.retainOnDelete` carried over from the last run while the claim is retained
-     * outside `volume`. Read back next run to refuse changes a claim cannot take.
+     * outside `volume` (a promise: whether the last run had one is known only once its
+     * outputs are read). Read back next run to refuse changes a claim cannot take.
      */
-    claim?: pulumi.Output<ClaimRecord | undefined>;
+    claim?: pulumi.Output<ClaimRecord> | Promise<ClaimRecord | undefined>;
+}
+
+/**
+ * The outputs this stack has, for index.ts to export: Pulumi's Node.js runtime warns about
+ * every exported value that is undefined ("Undefined value (x) will not show as a stack
+ * output"; @pulumi/pulumi runtime/stack.ts, massage), so an output the coupling does not
+ * have is left out rather than exported as undefined.
+ */
+export async function presentOutputs(stack: StackOutputs): Promise<Record<string, unknown>> {
+    const entries = await Promise.all(Object.entries(stack).map(async ([key, value]) => [key, value instanceof Promise ? await value : value]));
+    return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
 
 export interface DeployOptions {
@@ -74,6 +86,7 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     // tags it built (images.ts) and the claim it holds (claim.ts).
     let self: pulumi.StackReference | undefined;
     const previousOutput = (key: string) => (self ??= selfReference(config)).getOutput(key);
+    const previousValue = (key: string) => (self ??= selfReference(config)).getOutputDetails(key).then((d) => d.value ?? d.secretValue);
 
     const builds = !config.prebuiltImages && !config.imagesFromStack;
     const builtBefore = builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined;
@@ -120,10 +133,12 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
 
     // What the stack last said about its claim: needed to check a `volume` run, and to
     // remember a retained claim while the stack runs another coupling.
-    const previousClaim = config.coupling === "volume" || config.storage.retainOnDelete
+    const previousClaim = config.coupling === "volume"
         ? previousOutput("claim") as pulumi.Output<ClaimRecord | undefined>
         : undefined;
-    const remembered = config.storage.retainOnDelete ? previousClaim : undefined;
+    const remembered = config.coupling !== "volume" && config.storage.retainOnDelete
+        ? previousValue("claim") as Promise<ClaimRecord | undefined>
+        : undefined;
 
     if (config.coupling === "clusters") {
         const coupling = new ClustersCoupling("clusters", { config, images: images.refs, echoSite: site, imagePlatform }, { parent: site });

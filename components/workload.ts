@@ -14,6 +14,9 @@ type Volume = k8s.types.input.core.v1.Volume;
 const SCRIPTS = "/app";
 export const DATA_DIR = "/data";
 export const DATA_VOLUME = "data";
+/** Where echo in upstream mode keeps its copy of the upstream's file (CACHE_DIR), on disk rather than in memory. */
+export const CACHE_DIR = "/cache";
+export const CACHE_VOLUME = "cache";
 /** The non-root user the images are built for (USER 10001:0). */
 export const APP_UID = 10001;
 /**
@@ -69,6 +72,11 @@ export function emptyDirDataVolume(config: AppConfig): Volume {
     return { name: DATA_VOLUME, emptyDir: { sizeLimit: dataVolumeSizeLimit(config.maxLines) } };
 }
 
+/** echo's copy of the upstream's file: at most two copies at once (the one served and the next), like the data volume. */
+export function echoCacheVolume(config: AppConfig): Volume {
+    return { name: CACHE_VOLUME, emptyDir: { sizeLimit: dataVolumeSizeLimit(config.maxLines) } };
+}
+
 function baseContainer(config: AppConfig, name: ContainerName, image: Input<string>): Container {
     return {
         name,
@@ -109,7 +117,8 @@ export type EchoSource = { dataDir: string } | { upstreamUrl: Input<string> };
 
 /**
  * echo (on ECHO_PORT) or the adapter (the echo image serving the generator's file on
- * ADAPTER_PORT): reads a mounted file read-only, or an upstream URL with no volume at all.
+ * ADAPTER_PORT): reads a mounted file read-only, or an upstream URL, keeping its copy in
+ * the cache volume (echoCacheVolume), so its memory does not grow with maxLines.
  */
 export function echoContainer(config: AppConfig, name: "echo" | "adapter", image: Input<string>, source: EchoSource): Container {
     const port = name === "echo" ? ECHO_PORT : ADAPTER_PORT;
@@ -119,9 +128,13 @@ export function echoContainer(config: AppConfig, name: "echo" | "adapter", image
         ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
         env: [
             { name: "PORT", value: String(port) },
-            fileMode ? { name: "DATA_DIR", value: source.dataDir } : { name: "UPSTREAM_URL", value: source.upstreamUrl },
+            ...(fileMode
+                ? [{ name: "DATA_DIR", value: source.dataDir }]
+                : [{ name: "UPSTREAM_URL", value: source.upstreamUrl }, { name: "CACHE_DIR", value: CACHE_DIR }]),
         ],
-        volumeMounts: fileMode ? [{ name: DATA_VOLUME, mountPath: source.dataDir, readOnly: true }] : [],
+        volumeMounts: fileMode
+            ? [{ name: DATA_VOLUME, mountPath: source.dataDir, readOnly: true }]
+            : [{ name: CACHE_VOLUME, mountPath: CACHE_DIR }],
         readinessProbe: httpProbe("/ready", "http", 5),
         livenessProbe: httpProbe("/healthz", "http", 10),
         lifecycle: drainBeforeStop,

@@ -384,7 +384,7 @@ describe("coupling: service", () => {
         assert.ok(!selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "echo").inputs.spec.template.metadata.labels));
     });
 
-    it("runs echo in upstream mode at the generator Service's real name and namespace, with no data volume", () => {
+    it("runs echo in upstream mode at the generator Service's real name and namespace, with no data volume, its copy on a cache emptyDir", () => {
         const svc = one(e, SERVICE, "generator");
         const echo = one(e, DEPLOYMENT, "echo");
         const c = container(echo, "echo");
@@ -392,9 +392,11 @@ describe("coupling: service", () => {
             PORT: "8000",
             // no hard-coded cluster domain: `<svc>.<ns>.svc` resolves through the pod's search path
             UPSTREAM_URL: `http://${svc.state.metadata.name}.${svc.inputs.metadata.namespace}.svc:8080`,
+            // the copy of the upstream's file on disk, not in memory (it may be 57 MB)
+            CACHE_DIR: "/cache",
         });
-        assert.deepEqual(c.volumeMounts, []);
-        assert.equal(podSpec(echo).volumes, undefined);
+        assert.deepEqual(c.volumeMounts, [{ name: "cache", mountPath: "/cache" }]);
+        assert.deepEqual(podSpec(echo).volumes, [{ name: "cache", emptyDir: { sizeLimit: "2Mi" } }]);
         assert.equal(echo.inputs.spec.replicas, 2);
         assert.deepEqual(echoBackends(e).map((d) => d.name), ["echo"]);
         assert.ok(one(e, PDB, "echo"));

@@ -7,7 +7,7 @@ import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, loadBalancerAnnotations, LoadBalancerUse, warnLoadBalancerWait } from "../site";
 import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "../vocabulary";
-import { DATA_DIR, echoContainer, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
+import { DATA_DIR, echoCacheVolume, echoContainer, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
 import { imageRef } from "./types";
 
 export interface GeneratorWithAdapter {
@@ -85,8 +85,8 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
 }
 
 /**
- * The echo side of the loose couplings: echo in upstream mode (no data volume, reads the
- * adapter's URL), and a NetworkPolicy opening echo's port to all
+ * The echo side of the loose couplings: echo in upstream mode (no data volume: it reads the
+ * adapter's URL, keeping its copy on the cache volume), and a NetworkPolicy opening echo's port to all
  * and nothing else on echo pods.
  */
 export function upstreamEcho(config: AppConfig, site: ClusterSite, images: ImageRefs, upstreamUrl: pulumi.Input<string>,
@@ -103,6 +103,7 @@ export function upstreamEcho(config: AppConfig, site: ClusterSite, images: Image
         config, site,
         component: "echo",
         containers: [echoContainer(config, "echo", imageRef(images, "echo"), { upstreamUrl })],
+        volumes: [echoCacheVolume(config)],
         replicas: config.echoReplicas,
         servesEcho: true,
         rollout: "zero-downtime",
