@@ -96,9 +96,8 @@ describe("e2e:node cluster script (e2e/node/cluster.sh)", () => {
         for (const s of ["net.ipv4.ip_forward", "kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "net.bridge.bridge-nf-call-iptables"]) {
             assert.match(r.out, new RegExp(`^sysctl ${s.replace(/\./g, "\\.")}=\\S+$`, "m"), `no ${s} in:\n${r.out}`);
         }
-        // its mounts are those under the node directory given (none here); processes, links,
-        // cgroups and chains also go by fixed names, so a node someone else has up shows there
-        assert.doesNotMatch(r.out, /^mount /m, r.out);
+        // (nothing else is asserted: links, cgroups, chains and the pods' network namespaces go
+        // by fixed names, so a node someone else has up on this machine shows there)
     });
 });
 
