@@ -175,8 +175,8 @@ export class ClusterSite extends pulumi.ComponentResource {
     private architectureSelector(images: ImagePlatform): pulumi.Output<Record<string, string>> {
         const arch = images.platform.split("/")[1];
         const selector: Record<string, string> = { [ARCH_LABEL]: arch };
-        if (this.config.renderYamlTo !== undefined) return pulumi.output(selector);
-        const facts = clusterFacts(this.target);
+        const facts = this.config.renderYamlTo === undefined ? clusterFacts(this.target) : undefined;
+        if (!facts) return pulumi.output(selector);
         return pulumi.output(images.newImages()).apply(async (newImages): Promise<Record<string, string>> => {
             if (!newImages) return selector;
             let present: boolean, seen: string[] = [];
