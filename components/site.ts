@@ -48,7 +48,7 @@ export interface ImagePlatform {
     fromHost: boolean;
     /**
      * Whether this run deploys images the stack did not deploy before (then the nodes are
-     * read). Asked only where the nodes can be read (not in render mode): the answer may
+     * read). Asked only where the nodes are read (never in render mode): the answer may
      * cost a read of the stack's own last outputs (program.ts).
      */
     newImages: () => pulumi.Input<boolean>;
