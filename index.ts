@@ -13,7 +13,6 @@ export const coupling = stack.coupling;
 export const namespace = stack.namespace;
 export const endpoint = stack.endpoint;
 export const images = stack.images;
-export const builtImages = stack.builtImages;
 export const externalUrl = stack.externalUrl;
 export const portForward = stack.portForward;
 export const generatorUrl = stack.generatorUrl;

@@ -31,8 +31,6 @@ export interface StackOutputs {
     endpoint: pulumi.Output<string>;
     /** Image name -> the digest-pinned reference deployed. */
     images: pulumi.Output<Record<string, string>>;
-    /** The content tags this stack holds an Image resource for; read back next run (components/images.ts). */
-    builtImages: pulumi.Output<string[]>;
     /** echo's `/data` from outside, where the echo Service is exposed. */
     externalUrl?: pulumi.Output<string>;
     /** A command that makes echo reachable on localhost:8000. */
@@ -69,16 +67,7 @@ function selfReference(config: AppConfig): pulumi.StackReference {
 }
 
 export function deployStack(config: AppConfig, options: DeployOptions = {}): StackOutputs {
-    // The stack's own last outputs, read at most once and only where needed: the content
-    // tags it built (images.ts) and the claim it holds (claim.ts).
-    let self: pulumi.StackReference | undefined;
-    const previousOutput = (key: string) => (self ??= selfReference(config)).getOutput(key);
-
-    const builds = !config.prebuiltImages && !config.imagesFromStack;
-    const images = new AppImages("images", {
-        config, imagesDir: options.imagesDir,
-        builtBefore: builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined,
-    });
+    const images = new AppImages("images", { config, imagesDir: options.imagesDir });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
 
     // One site, "app", in every coupling: in `clusters` it is the echo side. The namespace,
@@ -96,15 +85,15 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         namespace: site.namespaceName,
         endpoint: echo.endpoint,
         images: deployedImages,
-        builtImages: images.builtImages,
         externalUrl: echo.externalUrl,
         portForward: site.portForward(echo.service, ECHO_PORT),
     };
 
     // What the stack last said about its claim: needed to check a `volume` run, and to
-    // remember a retained claim while the stack runs another coupling.
+    // remember a retained claim while the stack runs another coupling; read only then
+    // (a reference to the stack itself is a backend read on every run).
     const previousClaim = config.coupling === "volume" || config.storage.retainOnDelete
-        ? previousOutput("claim") as pulumi.Output<ClaimRecord | undefined>
+        ? selfReference(config).getOutput("claim") as pulumi.Output<ClaimRecord | undefined>
         : undefined;
     const remembered = config.storage.retainOnDelete ? previousClaim : undefined;
 
