@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run e2e:tools — builds the tools the real-engine e2e suite (e2e/engine/) runs,
-# from the Go module proxy only, into a cache OUTSIDE the repository:
+# npm run e2e:tools — builds the tools the real-engine e2e suites (e2e/engine/, e2e/docker/)
+# run, from the Go module proxy and two source trees (below), into a cache OUTSIDE the
+# repository:
 #
 #   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
@@ -11,7 +12,8 @@
 #     stamps/<tool>   the wanted version a binary was built at (reused while it matches)
 #     versions        every wanted version; written once all tools are built
 #     build-times.log one line per build: date, tool, version, seconds, cold|warm
-#     src/<tool>/     generated wrapper modules (go.mod + tools.go); nothing is committed
+#     src/<tool>/     generated wrapper modules (go.mod + tools.go), or the laid-out source
+#                     tree of a tool built from source; nothing is committed
 #     logs/<tool>.log the build output of each tool
 #
 # Usage: scripts/e2e-tools.sh [--force] [TOOL...]
@@ -20,7 +22,8 @@
 #   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok docker-provider
 #
 # Module sources stay in Go's module cache and objects in Go's build cache; only the
-# binaries land in bin/. Nothing is downloaded from anywhere but the Go module proxy.
+# binaries land in bin/ (and plugins/). Nothing is downloaded from anywhere but the Go
+# module proxy.
 #
 # Two tools no module proxy serves build from public source trees named by environment
 # variables (each a git directory without a work tree, or a checkout: its HEAD commit is
@@ -34,6 +37,9 @@
 set -euo pipefail
 
 TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
+# the repository, for tools built from its own sources
+# shellcheck disable=SC2034 # none of those at the moment
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # ---- wanted versions --------------------------------------------------------------
 # Pulumi CLI and language host: the version of the locked @pulumi/pulumi.
