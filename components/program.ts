@@ -11,7 +11,7 @@ import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
 import { ClaimRecord } from "./couplings/claim";
 import { ClusterSite, echoEndpoint } from "./site";
-import { ECHO_PORT } from "./workload";
+import { ECHO_PORT } from "./vocabulary";
 
 type SingleClusterCoupling = Exclude<Coupling, "clusters">;
 

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { AppConfig, ClusterTarget, defaultNamespace } from "./config";
-import { ECHO_PORT, echoSelector, loadBalancerAddress, recommendedLabels, serviceUrl } from "./workload";
+import { ECHO_PORT, echoSelector, loadBalancerAddress, recommendedLabels, serviceUrl } from "./vocabulary";
 
 /** Server-side apply with force: the program's own value wins over another field manager's. */
 export const PATCH_FORCE = "pulumi.com/patchForce";

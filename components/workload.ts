@@ -1,10 +1,10 @@
 // The container, pod and Deployment specs every coupling is built from, written once:
-// Pod Security "restricted" contexts, probes, resources, labels and the data volume.
-import * as crypto from "crypto";
+// Pod Security "restricted" contexts, probes, resources and the data volume.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, ContainerName } from "./config";
 import type { ClusterSite } from "./site";
+import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "./vocabulary";
 
 type Input<T> = pulumi.Input<T>;
 type Container = k8s.types.input.core.v1.Container;
@@ -14,59 +14,10 @@ type Volume = k8s.types.input.core.v1.Volume;
 const SCRIPTS = "/app";
 export const DATA_DIR = "/data";
 export const DATA_VOLUME = "data";
-export const ECHO_PORT = 8000;
-export const ADAPTER_PORT = 8080;
 /** The non-root user the images are built for (USER 10001:0). */
 export const APP_UID = 10001;
 /** The programs exit within 2 s of SIGTERM; leave margin, but don't stall rollouts. */
 export const TERMINATION_GRACE_SECONDS = 10;
-
-/** Pods whose containers serve echo on ECHO_PORT carry this label; the echo Service selects it. */
-export const SERVES_ECHO_LABEL = "app-coupling/serves-echo";
-
-export function selectorLabels(config: AppConfig, component: string): Record<string, string> {
-    return {
-        "app.kubernetes.io/name": config.project,
-        "app.kubernetes.io/instance": config.stack,
-        "app.kubernetes.io/component": component,
-    };
-}
-
-/**
- * The recommended `app.kubernetes.io/` labels every object carries (DESIGN: name,
- * instance, component, part-of, managed-by). Selectors use the narrower selectorLabels.
- */
-export function recommendedLabels(config: AppConfig, component: string): Record<string, string> {
-    return {
-        ...selectorLabels(config, component),
-        "app.kubernetes.io/part-of": config.project,
-        "app.kubernetes.io/managed-by": "pulumi",
-    };
-}
-
-/**
- * Pods mounting a ReadWriteOnce claim carry this label (value: the claim's name) and a
- * required pod affinity to it: whichever of them is scheduled first picks the node (the
- * scheduler lets a pod that matches its own affinity term go first), every other one
- * follows it there, on every reschedule.
- */
-export const CLAIM_USER_LABEL = "app-coupling/claim";
-
-/** A label value (at most 63 characters) naming `name`: the name itself, or its start and a hash. */
-export function labelValue(name: string): string {
-    if (name.length <= 63) return name;
-    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 8);
-    return `${name.slice(0, 54).replace(/[^a-zA-Z0-9]+$/, "")}-${hash}`;
-}
-
-/** The echo Service's selector: the same in every coupling, so switching keeps the endpoint. */
-export function echoSelector(config: AppConfig): Record<string, string> {
-    return {
-        "app.kubernetes.io/name": config.project,
-        "app.kubernetes.io/instance": config.stack,
-        [SERVES_ECHO_LABEL]: "true",
-    };
-}
 
 /**
  * Restricted-profile container context. On OpenShift the restricted-v2 SCC assigns a UID
@@ -246,21 +197,4 @@ export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
         metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, "echo") } },
     }, opts);
-}
-
-/**
- * In-cluster URL of a Service port: `<service>.<namespace>.svc`, resolved through the pod's
- * DNS search path (`<namespace>.svc.<cluster-domain>`), so it works whatever the cluster
- * domain is (never hard-code `cluster.local`).
- */
-export function serviceUrl(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
-    return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${port}`;
-}
-
-/** The address a LoadBalancer Service got (host name or IP), once it has one. */
-export function loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string | undefined> {
-    return service.status.apply((status) => {
-        const ingress = status?.loadBalancer?.ingress?.[0];
-        return ingress?.hostname ?? ingress?.ip;
-    });
 }

@@ -6,10 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, loadBalancerAnnotations, LoadBalancerUse, warnLoadBalancerWait } from "../site";
-import {
-    ADAPTER_PORT, DATA_DIR, ECHO_PORT, echoContainer, echoDisruptionBudget, echoSelector, emptyDirDataVolume, generatorContainer,
-    recommendedLabels, selectorLabels, workloadDeployment,
-} from "../workload";
+import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "../vocabulary";
+import { DATA_DIR, echoContainer, echoDisruptionBudget, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
 import { imageRef } from "./types";
 
 export interface GeneratorWithAdapter {

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, LoadBalancerUse } from "../site";
-import { ADAPTER_PORT, loadBalancerAddress } from "../workload";
+import { ADAPTER_PORT, loadBalancerAddress } from "../vocabulary";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
 export interface ClustersCouplingArgs {

@@ -2,7 +2,7 @@
 // echo reads that URL instead of a file. Fully independent; the price is an adapter and
 // a network hop.
 import * as pulumi from "@pulumi/pulumi";
-import { ADAPTER_PORT, serviceUrl } from "../workload";
+import { ADAPTER_PORT, serviceUrl } from "../vocabulary";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 import { CouplingArgs } from "./types";
 

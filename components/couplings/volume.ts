@@ -3,10 +3,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { adoptableAnnotations } from "../site";
-import {
-    CLAIM_USER_LABEL, DATA_DIR, labelValue, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, recommendedLabels,
-    workloadDeployment,
-} from "../workload";
+import { CLAIM_USER_LABEL, labelValue, recommendedLabels } from "../vocabulary";
+import { DATA_DIR, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, workloadDeployment } from "../workload";
 import { checkClaimChange, ClaimRecord, claimName, classExpands } from "./claim";
 import { CouplingArgs, imageRef } from "./types";
 import { quantity } from "../config";
