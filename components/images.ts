@@ -179,7 +179,15 @@ export class AppImages extends pulumi.ComponentResource {
                     name: built.imageName,
                     // a replaced image's old digest stays: pods being rolled and a rollback use it
                     keepRemotely: true,
-                }, { parent: this, provider });
+                }, {
+                    parent: this, provider,
+                    // The bridge asks to delete a RegistryImage before replacing it (its `name`
+                    // is autonameable, pulumi-docker SetAutonaming, and set here:
+                    // tfbridge nameRequiresDeleteBeforeReplace), and the engine then replaces
+                    // every workload running the image instead of rolling it. A new tag never
+                    // collides with the old one: push first, drop the old record after.
+                    deleteBeforeReplace: false,
+                });
                 // the digest is the image wherever it is pulled from: re-home it for pulls
                 const pullRepository = config.pullRegistry ? imageRepository(config, image, config.pullRegistry) : repository;
                 this.refs[image] = pulumi.interpolate`${pullRepository}@${pushed.sha256Digest}`;

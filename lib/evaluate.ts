@@ -29,6 +29,8 @@ export interface Registered {
     parentUrn?: string;
     /** Resource options the engine would get. */
     retainOnDelete: boolean;
+    /** The deleteBeforeReplace option when the program set it (true or false), else undefined. */
+    deleteBeforeReplace?: boolean;
     inputs: Record<string, any>;
     /** What the mock returned as the resource's state (inputs plus provider-filled fields). */
     state: Record<string, any>;
@@ -139,7 +141,7 @@ export async function evaluate(values: Record<string, unknown>, opts: EvaluateOp
     const placeholders: Placeholder[] = [...(opts.placeholders ?? [])];
     lastRegistered = recorded;
     // the RPC request carries what newResource is not given (parent, options)
-    let request: { getParent(): string; getRetainondelete(): boolean } | undefined;
+    let request: { getParent(): string; getRetainondelete(): boolean; getDeletebeforereplace(): boolean; getDeletebeforereplacedefined(): boolean } | undefined;
     const providerRefs: (string | undefined)[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
@@ -148,6 +150,7 @@ export async function evaluate(values: Record<string, unknown>, opts: EvaluateOp
             recorded.push({
                 type: args.type, name: args.name, inputs: clone(args.inputs), state,
                 parentUrn: request?.getParent() || undefined, retainOnDelete: request?.getRetainondelete() ?? false,
+                deleteBeforeReplace: request?.getDeletebeforereplacedefined() ? request.getDeletebeforereplace() : undefined,
             });
             providerRefs.push(args.provider || undefined);
             // the sequence number lets us find the URN the mock monitor computed

@@ -8,6 +8,10 @@
 //     `<address>/v2/<repo>/manifests/<tag>` for its digest; Read (refresh) asks the same and,
 //     when the registry does not answer it, drops the resource, so `up --refresh` pushes
 //     again; a new name replaces it (ForceNew); keepRemotely keeps the old digest on delete.
+//     The bridge asks for delete-before-replace (pulumi-docker's SetAutonaming makes `name`
+//     autonameable, and a name set by the program triggers tfbridge's
+//     nameRequiresDeleteBeforeReplace), and the engine then replaces every resource whose
+//     inputs come from it: the workloads would be replaced, not rolled.
 //   - registry_auth: the address is https:// unless it says http://; without a user name
 //     and without authDisabled, the credentials are read from the Docker config file.
 // The real provider runs these in e2e/docker (npm run e2e:docker).
@@ -89,6 +93,7 @@ describe("components/images.ts and the registry, as the real Docker provider see
             // taken from the Image's output (state), not recomputed: a dependency the engine sees
             assert.equal(pushed.inputs.name, built.state.imageName);
             assert.equal(pushed.inputs.keepRemotely, true);
+            assert.equal(pushed.deleteBeforeReplace, false, "explicitly not delete-before-replace: the workloads roll, not get replaced");
             assert.equal(pushed.inputs.authConfig, undefined, "credentials come from the provider's registryAuth");
             assert.match(pushed.inputs.name, /^ghcr\.io\/acme\/app-coupling-(generator|echo):amd64-[0-9a-f]{16}$/);
         }
