@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import * as grammars from "./grammars";
+import { bool, Field, Grammar, integer, KeySpec, kubeQuantity, list, object, oneOf, parsed, Report, Source, text, UNSET, validate, Values } from "./validator";
 
 // Marked @internal in the SDK (so absent from its typings) but long stable: whether the
 // stack stores a key encrypted. Without it, assume encrypted rather than fail.
@@ -92,14 +93,6 @@ export interface AppConfig {
     resources: Record<ContainerName, ComputeResources>;
 }
 
-/** Every key of the project's config namespace, as declared in Pulumi.yaml. */
-export const CONFIG_KEYS = [
-    "coupling", "imageRegistry", "pullRegistry", "registryUsername", "registryPassword", "images", "imagesFromStack",
-    "platform", "namespace", "context", "echoReplicas", "generatorIntervalSeconds", "maxLines",
-    "serviceType", "storage", "clusters", "renderYamlTo", "openshift", "resources",
-] as const;
-type ConfigKey = (typeof CONFIG_KEYS)[number];
-
 export const DEFAULT_RESOURCES: Record<ContainerName, ComputeResources> = {
     generator: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
     echo: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "500m", memory: "96Mi" } },
@@ -112,13 +105,7 @@ export const DEFAULT_RESOURCES: Record<ContainerName, ComputeResources> = {
  * objects as JSON). An empty string or object counts as unset: Pulumi.yaml declares
  * such defaults because a declared key without a default would be required.
  */
-export interface ConfigSource {
-    /** Keys set in the project namespace (to catch typos). */
-    keys(): string[];
-    get(key: string): string | undefined;
-    /** Whether the stack stores this key encrypted (`pulumi config set --secret`). */
-    isSecret(key: string): boolean;
-}
+export type ConfigSource = Source;
 
 export interface ConfigContext {
     project: string;
@@ -175,8 +162,7 @@ export function defaultPlatform(hostArch: string): Platform | undefined {
     return ({ x64: "linux/amd64", arm64: "linux/arm64" } as Record<string, Platform>)[hostArch];
 }
 
-
-/** What each coupling uses, for the keys only some couplings use (see `unused` below). */
+/** Which containers each coupling runs (the adapter runs the echo image). */
 const CONTAINERS_FOR: Record<Coupling, ContainerName[]> = {
     container: ["app"],
     pod: ["generator", "echo"],
@@ -184,350 +170,332 @@ const CONTAINERS_FOR: Record<Coupling, ContainerName[]> = {
     service: ["generator", "echo", "adapter"],
     clusters: ["generator", "echo", "adapter"],
 };
-const STORAGE_FIELDS = ["size", "storageClass", "accessMode", "retainOnDelete", "claimName"] as const;
-const CLUSTERS_FIELDS = ["generator", "echo", "generatorUrl", "allowFrom"] as const;
-const TARGET_FIELDS = ["context", "kubeconfig"] as const;
-const RESOURCE_KINDS = ["requests", "limits"] as const;
-const RESOURCE_NAMES = ["cpu", "memory"] as const;
+const SINGLE_CLUSTER: Coupling[] = COUPLINGS.filter((c) => c !== "clusters");
 
-/** Shown for a value that is not set (never quoted, so it cannot be mistaken for a string). */
-const UNSET: unique symbol = Symbol("(unset)");
-/** Shown instead of a secret's value. */
-const HIDDEN: unique symbol = Symbol("(secret)");
-type Shown = unknown | typeof UNSET | typeof HIDDEN;
+const ctxOf = (r: Report) => r.ctx as ConfigContext;
+/** The longest repository name the program pushes (`<project>-generator`): bounds the registry prefix. */
+const longestRepository = (ctx: ConfigContext) => `${ctx.project}-${[...IMAGE_NAMES].sort((a, b) => b.length - a.length)[0]}`;
+const registry = (example: string) => text(`a registry host[:port] with optional lower-case repository path components, e.g. ${example}`,
+    (v, r) => grammars.registryPrefix(v, longestRepository(ctxOf(r))));
 
-function show(v: Shown): string {
-    if (v === UNSET || v === undefined) return "(unset)";
-    if (v === HIDDEN) return "(secret, not shown)";
-    return JSON.stringify(v);
+/** One field per name, built alike (images, containers). */
+function fieldsFor<N extends string, F extends Field>(names: readonly N[], field: (name: N) => F): Record<N, F> {
+    return Object.fromEntries(names.map((n) => [n, field(n)])) as Record<N, F>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+const target = (side: "generator" | "echo") => ({
+    grammar: object({
+        context: { grammar: text("the name of a kube context"), required: { allowed: "the name of a kube context" } },
+        kubeconfig: { grammar: text("a kubeconfig file path") },
+    }),
+    required: { allowed: `an object with a kube context (pulumi config set --path clusters.${side}.context kind-${side})`, why: "is required by coupling clusters" },
+});
+
+function generatorUrl(key: string, v: unknown, r: Report): string | undefined {
+    const given = text("a base URL http(s)://host[:port], e.g. http://203.0.113.7:8080")(key, v, r);
+    if (given === undefined) return undefined;
+    const url = grammars.baseUrl(given);
+    if (url.problem) r.fail(key, given, "a base URL http(s)://host[:port] with no user info, path, query or fragment, e.g. http://203.0.113.7:8080", url.problem);
+    return url.origin;
+}
+
+const budget = {
+    grammar: object({
+        cpu: { grammar: kubeQuantity("a CPU quantity greater than zero, at most millicore precision, such as 100m, 0.5 or 2", "cpu") },
+        memory: { grammar: kubeQuantity("a memory quantity greater than zero in bytes, such as 64Mi, 128M or 1Gi (never m, which means thousandths of a byte)", "bytes") },
+    }),
+};
+
+/**
+ * The config contract: every key of the project's config namespace, in the order problems
+ * are reported. Validation, the "unused by this coupling" rule, Pulumi.yaml's `config:`
+ * block and the README's configuration table all come from here (`npm run docs` rewrites
+ * the last two; test/docs.spec.ts fails when they disagree).
+ *
+ * Per key: `type` (Pulumi.yaml's), `default` (parsed like a given value; a function when
+ * computed), `grammar` (a validator.ts builder, mostly over grammars.ts), `usedBy` (the
+ * couplings that use it; unset = all) with `unused` (why another coupling does not: the
+ * reason its warning gives), `required` (where used), `description` (one line),
+ * `defaultText` (for a default the docs cannot show as a value).
+ *
+ * One key switches (`pulumi config set coupling X`): a key only some couplings use is
+ * validated in every coupling and, where unused, kept with one warning, never refused.
+ * Every such key describes what a later switch returns to (the comment at each says what).
+ * What contradicts the chosen coupling is a value, and is refused by a requirement of that
+ * coupling (`required`, CHECKS): `clusters` without two distinct clusters, `images`
+ * lacking one the coupling runs, `renderYamlTo` for `clusters` without a generatorUrl.
+ *
+ * To add a key: an entry here and its field in AppConfig (filled in by `appConfig` below),
+ * then `npm run docs`. To add a check that reads several keys: a function in CHECKS below;
+ * it sees every key's parsed value, and its problem is listed with the key it names.
+ */
+export const CONFIG = {
+    coupling: {
+        type: "string", grammar: oneOf(COUPLINGS), default: "pod",
+        description: "How generator and echo are coupled: `container`, `pod`, `volume`, `service` or `clusters`",
+    },
+    imageRegistry: {
+        type: "string", grammar: registry("localhost:5001 or ghcr.io/acme"), default: "localhost:5001",
+        description: "Registry/repository prefix the images are pushed to (as `<prefix>/app-coupling-<name>`): host[:port] plus optional lower-case path components",
+    },
+    pullRegistry: {
+        type: "string", grammar: registry("image-registry.openshift-image-registry.svc:5000/my-namespace"), defaultText: "`imageRegistry`",
+        description: "Prefix pods pull the same digests from, when it differs from where they are pushed (OpenShift's internal registry service, a mirror)",
+    },
+    registryUsername: {
+        type: "string",
+        grammar: text("a user name without ':' (HTTP basic authentication cannot carry one)",
+            (v) => (v.includes(":") ? "contains ':'" : /\s/.test(v) ? "contains whitespace" : undefined)),
+        description: "Push/pull user name, set together with registryPassword; pods then pull with an imagePullSecret (unless pullRegistry is set)",
+    },
+    registryPassword: {
+        type: "string", grammar: text(), secret: true,
+        description: "Push/pull password; must be set with `pulumi config set --secret registryPassword ...`",
+    },
+    images: {
+        type: "object",
+        grammar: object(fieldsFor(IMAGE_NAMES, (name) => ({
+            grammar: text("a digest-pinned image reference, host[:port]/lower-case/path[:tag]@sha256:<64 hex>", grammars.pinnedReference),
+            // kept where unused: a full set serves every coupling
+            usedBy: COUPLINGS.filter((c) => IMAGES_FOR[c].includes(name)),
+            unused: (coupling: string) => `it runs ${IMAGES_FOR[coupling as Coupling].join(" and ")}`,
+        }))),
+        description: "Prebuilt refs `repo[:tag]@sha256:<64 hex>` for the images the coupling runs: build nothing, deploy these (promotion, previews without Docker)",
+    },
+    imagesFromStack: {
+        type: "string", grammar: text("a stack name [org/][project/]stack, e.g. acme/app-coupling/staging", grammars.stackName),
+        description: "A stack (`[org/][project/]stack`) whose `images` output supplies the refs to deploy (build once, promote)",
+    },
+    platform: {
+        type: "string", grammar: oneOf(PLATFORMS, (v) => grammars.platformSuggestion(v, PLATFORMS)), default: (ctx: ConfigContext) => defaultPlatform(ctx.hostArch) ?? "linux/amd64",
+        defaultText: "the deploying machine's architecture",
+        description: "Build platform: `linux/amd64` or `linux/arm64`",
+    },
+    namespace: {
+        type: "string",
+        grammar: text("a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending alphanumeric, no dots) that Kubernetes does not own",
+            (v) => grammars.dns1123Label(v) ??
+                ((RESERVED_NAMESPACES as readonly string[]).includes(v) || v.startsWith("kube-")
+                    ? `is a namespace Kubernetes owns; the program creates and deletes its namespace, so it never uses ${RESERVED_NAMESPACES.join(", ")} or another kube- name`
+                    : undefined)),
+        default: (ctx: ConfigContext) => defaultNamespace(ctx), defaultText: "`<project>-<stack>`",
+        description: "Namespace the program creates, deploys into and deletes on destroy: a DNS-1123 label, never `default`, `kube-system`, `kube-public`, `kube-node-lease` or another `kube-` name",
+    },
+    context: {
+        type: "string", grammar: text("the name of a kube context"), defaultText: "the kubeconfig's current context",
+        // kept where unused: where the single-cluster couplings deploy (Pulumi.dev.yaml pins it)
+        usedBy: SINGLE_CLUSTER,
+        unused: "each side names its own: clusters.generator.context, clusters.echo.context",
+        description: "Kube context for the single-cluster couplings",
+    },
+    echoReplicas: {
+        type: "integer", grammar: integer(1, grammars.INT32_MAX), default: 1,
+        // kept where unused: the echo Deployment's size, for a switch to a coupling that has one
+        usedBy: ECHO_IS_OWN_WORKLOAD,
+        unused: "echo is not a Deployment of its own there",
+        description: "Echo replicas where echo is its own workload: 1 to 2147483647",
+    },
+    generatorIntervalSeconds: {
+        type: "string",
+        grammar: parsed(`a plain decimal number of seconds from ${grammars.INTERVAL_MIN_SECONDS} to ${grammars.INTERVAL_MAX_SECONDS}, e.g. 2 or 0.5 (what generator.sh accepts)`,
+            grammars.interval),
+        default: "2",
+        description: "Seconds between numbers, 0.1 to 3600: a plain decimal such as `2` or `0.5`, exactly what generator.sh accepts (fractions allowed, hence a string)",
+    },
+    maxLines: {
+        type: "integer", grammar: integer(1, 10_000_000), default: 10000,
+        description: "The data file keeps at most this many newest lines, 1 to 10000000 (also sizes the emptyDir limit)",
+    },
+    serviceType: {
+        // used by every coupling: each has the echo Service
+        type: "string", grammar: oneOf(SERVICE_TYPES), default: "ClusterIP",
+        description: "Echo Service type: `ClusterIP`, `NodePort` or `LoadBalancer` (on OpenShift, anything but ClusterIP means a Route)",
+    },
+    storage: {
+        type: "object",
+        grammar: object({
+            size: { grammar: kubeQuantity("a storage quantity greater than zero, in bytes, such as 1Gi, 500Mi or 10G", "bytes"), default: "1Gi" },
+            storageClass: { grammar: text("a StorageClass name: a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')", grammars.dns1123Subdomain) },
+            accessMode: { grammar: oneOf(ACCESS_MODES), default: "ReadWriteOnce" },
+            retainOnDelete: { grammar: bool(), default: false },
+            claimName: { grammar: text("a claim name: a DNS-1123 label (lower-case letters, digits and '-')", grammars.dns1123Label) },
+        }),
+        default: {},
+        // kept where unused: the claim a `volume` run creates, keeps (retainOnDelete) and reuses;
+        // retainOnDelete also keeps the namespace, and so the claim, in every coupling
+        usedBy: ["volume"],
+        unused: "no claim is created",
+        description: "The volume coupling's claim: size (whole bytes), storageClass, accessMode, retainOnDelete (the claim and its data outlive destroy and switches), claimName (default `<project>-<stack>-data`)",
+    },
+    renderYamlTo: {
+        type: "string", grammar: text("a directory path"),
+        description: "Write manifests to this directory instead of applying them (`clusters`: a subdirectory per cluster); builds nothing, so needs images or imagesFromStack; a pull Secret is written in clear text",
+    },
+    clusters: {
+        type: "object",
+        grammar: object({
+            generator: target("generator"),
+            echo: target("echo"),
+            generatorUrl: { grammar: generatorUrl },
+            allowFrom: {
+                grammar: list("a non-empty list of CIDRs, e.g. [\"198.51.100.0/24\"] (echo's cluster egress addresses)",
+                    (v) => (typeof v === "string" ? grammars.cidr(v) : "is not a string")) as Grammar<string[]>,
+                default: ["0.0.0.0/0"],
+            },
+        }),
+        // kept where unused: the two clusters a switch to `clusters` deploys to
+        usedBy: ["clusters"],
+        unused: "it deploys to one cluster",
+        required: {
+            allowed: "clusters.generator.context and clusters.echo.context (pulumi config set --path clusters.generator.context kind-a)",
+            why: "is required by coupling clusters",
+        },
+        description: "The two clusters: a context (and kubeconfig) per side; generatorUrl overrides the discovered address (required with renderYamlTo); allowFrom (CIDRs, default 0.0.0.0/0) says who may reach the generator's adapter",
+    },
+    openshift: {
+        type: "boolean", grammar: bool(), default: false,
+        description: "OpenShift mode: no pinned UIDs (the restricted-v2 SCC assigns them), a Route for external exposure",
+    },
+    resources: {
+        type: "object",
+        grammar: object(fieldsFor(CONTAINER_NAMES, (name) => ({
+            grammar: object({ requests: budget, limits: budget }),
+            // kept where unused: the budget of a container a later switch runs
+            usedBy: COUPLINGS.filter((c) => CONTAINERS_FOR[c].includes(name)),
+            unused: (coupling: string) => `it runs ${CONTAINERS_FOR[coupling as Coupling].join(", ")}`,
+        }))),
+        default: {},
+        defaultText: `cpu/memory requests (limits): ${CONTAINER_NAMES.map((n) => {
+            const { requests, limits } = DEFAULT_RESOURCES[n];
+            return `${n} ${requests.cpu}/${requests.memory} (${limits.cpu}/${limits.memory})`;
+        }).join(", ")}`,
+        description: "CPU/memory requests and limits per container: Kubernetes quantities greater than zero, memory in whole bytes, each request at most its limit",
+    },
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG;
+/** Every key of the project's config namespace, as declared in Pulumi.yaml. */
+export const CONFIG_KEYS = Object.keys(CONFIG) as ConfigKey[];
+type Parsed = Values<typeof CONFIG>;
+/** The values as given (objects parsed from JSON; "" and {} as undefined). */
+type Given = Record<string, unknown> & { images?: Record<string, unknown>; clusters?: Record<string, unknown> };
+
+/** The defaults with the user's valid values over them, and which of them the user set. */
+function mergedResources(user: Parsed["resources"]): { resources: Record<ContainerName, ComputeResources>; userSet: Set<string> } {
+    const resources: Record<ContainerName, ComputeResources> = JSON.parse(JSON.stringify(DEFAULT_RESOURCES));
+    const userSet = new Set<string>();
+    for (const name of CONTAINER_NAMES) {
+        for (const kind of ["requests", "limits"] as const) {
+            for (const res of ["cpu", "memory"] as const) {
+                const q = user[name]?.[kind]?.[res];
+                if (q === undefined) continue;
+                resources[name][kind][res] = q;
+                userSet.add(`${name}.${kind}.${res}`);
+            }
+        }
+    }
+    return { resources, userSet };
+}
+
+/** Checks that read several keys (or the context). Each problem is listed with the key it names. */
+const CHECKS: ((v: Parsed, given: Given, r: Report) => void)[] = [
+    // credentials come as a pair; the password must be a secret so it never lands in plain state
+    (v, given, r) => {
+        if ((given.registryUsername === undefined) === (given.registryPassword === undefined)) return;
+        r.problem("registryPassword", `registryUsername/registryPassword: only ${given.registryUsername === undefined ? "registryPassword" : "registryUsername"} is set; ` +
+            "expected both or neither (set the password with `pulumi config set --secret registryPassword ...`)");
+    },
+    (v, given, r) => {
+        const missing = given.images ? IMAGES_FOR[v.coupling].filter((n) => given.images![n] === undefined) : [];
+        if (missing.length) {
+            r.fail("images", given.images, `a reference for every image coupling ${v.coupling} runs (${IMAGES_FOR[v.coupling].join(", ")})`, `lacks ${missing.join(", ")}`);
+        }
+    },
+    (v, given, r) => {
+        if (v.imagesFromStack && given.images) r.fail("imagesFromStack", v.imagesFromStack, "images or imagesFromStack, not both", "is set together with images");
+    },
+    (v, given, r) => {
+        const { hostArch } = ctxOf(r);
+        if (given.platform === undefined && !defaultPlatform(hostArch)) {
+            r.fail("platform", UNSET, `an explicit platform: one of ${PLATFORMS.join(", ")}`, `cannot default to this machine's architecture (${hostArch})`);
+        }
+    },
+    (v, given, r) => {
+        if (v.renderYamlTo !== undefined && !given.images && !v.imagesFromStack) {
+            r.fail("renderYamlTo", v.renderYamlTo, "prebuilt images with it: set images (pulumi config set --path images.generator <repo>@sha256:...) or imagesFromStack",
+                "builds and pushes nothing, so it needs images it can name");
+        }
+    },
+    (v, given, r) => {
+        if (!given.clusters) return;
+        // a property of the value, refused in every coupling (where unused, a later switch would refuse it)
+        const { generator, echo } = v.clusters ?? {};
+        if (generator?.context && echo?.context && generator.context === echo.context && generator.kubeconfig === echo.kubeconfig) {
+            r.fail("clusters.echo.context", echo.context, "a different cluster from clusters.generator.context (two clusters are the point of this coupling)");
+        }
+        if (v.coupling === "clusters" && v.renderYamlTo !== undefined && given.clusters.generatorUrl === undefined) {
+            r.fail("clusters.generatorUrl", UNSET, "the generator's URL when renderYamlTo is set", "is required in render mode: rendered manifests have no load-balancer address to discover");
+        }
+    },
+    // the API server rejects a request above its limit; name the value the user set
+    (v, given, r) => {
+        const { resources, userSet } = mergedResources(v.resources);
+        for (const name of CONTAINER_NAMES) {
+            for (const res of ["cpu", "memory"] as const) {
+                const { requests, limits } = resources[name];
+                const request = grammars.parseQuantity(requests[res])!, limit = grammars.parseQuantity(limits[res])!;
+                if (grammars.compareRational(request, limit) <= 0) continue;
+                const requestSet = userSet.has(`${name}.requests.${res}`), limitSet = userSet.has(`${name}.limits.${res}`);
+                if (requestSet || !limitSet) {
+                    r.fail(`resources.${name}.requests.${res}`, requests[res],
+                        `at most the limit (${limits[res]}${limitSet ? "" : ", the default"}); raise resources.${name}.limits.${res} too`, "is above the limit");
+                } else {
+                    r.fail(`resources.${name}.limits.${res}`, limits[res],
+                        `at least the request (${requests[res]}, the default); lower resources.${name}.requests.${res} too`, "is below the request");
+                }
+            }
+        }
+    },
+];
+
+/** What the program gets: the parsed values, in the shapes the components use. */
+function appConfig(v: Parsed, given: Given, ctx: ConfigContext): AppConfig {
+    const { storage, clusters } = v;
+    const generator = clusters?.generator, echo = clusters?.echo;
+    return {
+        project: ctx.project, stack: ctx.stack, coupling: v.coupling, imageRegistry: v.imageRegistry, pullRegistry: v.pullRegistry,
+        registryAuth: v.registryUsername !== undefined && v.registryPassword !== undefined
+            ? { server: grammars.registryHost(v.imageRegistry), username: v.registryUsername, password: pulumi.secret(v.registryPassword) }
+            : undefined,
+        prebuiltImages: v.images ? Object.fromEntries(Object.entries(v.images).filter(([, ref]) => ref !== undefined)) : undefined,
+        imagesFromStack: v.imagesFromStack, platform: v.platform, namespace: v.namespace,
+        context: v.coupling === "clusters" ? undefined : v.context,
+        echoReplicas: ECHO_IS_OWN_WORKLOAD.includes(v.coupling) ? v.echoReplicas : 1, generatorIntervalSeconds: Number(v.generatorIntervalSeconds), generatorInterval: v.generatorIntervalSeconds,
+        maxLines: v.maxLines, serviceType: v.serviceType,
+        storage: {
+            size: storage.size, storageClass: storage.storageClass, accessMode: storage.accessMode, retainOnDelete: storage.retainOnDelete,
+            ...(storage.claimName ? { claimName: storage.claimName } : {}),
+        },
+        clusters: v.coupling === "clusters" && generator?.context && echo?.context
+            ? {
+                generator: { context: generator.context, kubeconfig: generator.kubeconfig },
+                echo: { context: echo.context, kubeconfig: echo.kubeconfig },
+                generatorUrl: clusters!.generatorUrl, allowFrom: clusters!.allowFrom,
+            }
+            : undefined,
+        renderYamlTo: v.renderYamlTo, openshift: v.openshift, resources: mergedResources(v.resources).resources,
+    };
+}
 
 /**
  * Validate every key; throws one ConfigError listing every problem, one line each
- * (`key: value is not allowed (why); expected what`). Keys a coupling does not use are
- * refused, never silently ignored (the user meant something by them), except three that
- * describe what a later coupling switch returns to: `storage` (the claim a `volume` run
- * keeps or reuses), `context` (where the single-cluster couplings deploy; the dev stack
- * file pins it) and `images` (a full set of prebuilt images serves every coupling). Those
- * are validated in every coupling, and where unused a set value adds a line to `warnings`
- * (loadConfig prints them with pulumi.log.warn).
+ * (`key: value is not allowed (why); expected what`), in the table's order. Warnings (a
+ * kept value the coupling does not use) go to `warnings`; loadConfig prints them.
  */
 export function parseConfig(source: ConfigSource, ctx: ConfigContext, warnings: string[] = []): AppConfig {
-    const problems: string[] = [];
-    /** One problem: the key, the value as given, what is wrong with it (optional), what is allowed. */
-    const fail = (key: string, value: Shown, allowed: string, why?: string) =>
-        problems.push(`${key}: ${show(value)} is not allowed${why ? ` (it ${why})` : ""}; expected ${allowed}`);
-    const unknownField = (key: string, value: Shown, known: readonly string[]) => {
-        const name = key.split(".").pop()!;
-        const suggestion = grammars.didYouMean(name, known);
-        fail(key, value, `one of ${known.join(", ")}`, suggestion ? `is not a known field; did you mean ${suggestion}?` : "is not a known field");
-    };
-
-    for (const key of source.keys()) {
-        if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-            unknownField(key, source.isSecret(key) ? HIDDEN : source.get(key), CONFIG_KEYS);
-        }
-    }
-
-    const raw = (key: ConfigKey) => {
-        const v = source.get(key);
-        return v === "" ? undefined : v;
-    };
-    const oneOf = <T extends string>(key: string, v: unknown, allowed: readonly T[], fallback: T): T => {
-        if (v === undefined) return fallback;
-        if ((allowed as readonly unknown[]).includes(v)) return v as T;
-        const suggestion = typeof v === "string" ? grammars.didYouMean(v, allowed) : undefined;
-        fail(key, v, `one of ${allowed.join(", ")}`, suggestion ? `is not one of them; did you mean ${suggestion}?` : undefined);
-        return fallback;
-    };
-    const integer = (key: ConfigKey, fallback: number, min: number, max: number) => {
-        const v = raw(key);
-        if (v === undefined) return { value: fallback, set: false };
-        const r = grammars.integer(v, min, max);
-        if (r.problem) fail(key, v, `a whole number from ${min} to ${max}`, r.problem);
-        return { value: r.value ?? fallback, set: true, ok: !r.problem };
-    };
-    const object = (key: ConfigKey): Record<string, unknown> | undefined => {
-        const v = raw(key);
-        if (v === undefined) return undefined;
-        try {
-            const parsed: unknown = JSON.parse(v);
-            if (isObject(parsed)) return Object.keys(parsed).length ? parsed : undefined;
-        } catch { /* reported below */ }
-        fail(key, v, `an object (set it with \`pulumi config set --path '${key}.field' value\`)`);
-        return undefined;
-    };
-    /** Check an object's fields; returns the known ones only. */
-    const fields = (key: string, v: unknown, known: readonly string[]): Record<string, unknown> | undefined => {
-        if (v === undefined || v === null) return undefined;
-        if (!isObject(v)) {
-            fail(key, v, `an object with the fields ${known.join(", ")}`);
-            return undefined;
-        }
-        for (const k of Object.keys(v)) if (!known.includes(k)) unknownField(`${key}.${k}`, v[k], known);
-        return Object.fromEntries(Object.entries(v).filter(([k]) => known.includes(k)));
-    };
-    /** A non-empty string, optionally checked by a grammar function returning what is wrong. */
-    const str = (key: string, v: unknown, allowed = "a non-empty string", check?: (s: string) => string | undefined): string | undefined => {
-        if (v === undefined) return undefined;
-        if (typeof v !== "string" || v.length === 0) {
-            fail(key, v, allowed, typeof v === "string" ? "is empty" : `is ${Array.isArray(v) ? "a list" : isObject(v) ? "an object" : `a ${typeof v}`}, not a string`);
-            return undefined;
-        }
-        const why = check?.(v);
-        if (why) {
-            fail(key, v, allowed, why);
-            return undefined;
-        }
-        return v;
-    };
-    /** A Kubernetes quantity: a string, or a number as YAML (`cpu: 2`) or `config set --path` may store it. */
-    const quantityOf = (key: string, v: unknown, allowed: string, kind: "bytes" | "cpu"): string | undefined => {
-        if (typeof v === "number") {
-            const text = String(v);
-            const why = grammars.resourceQuantity(text, kind);
-            if (why) { fail(key, v, allowed, why); return undefined; }
-            return text;
-        }
-        return str(key, v, allowed, (q) => grammars.resourceQuantity(q, kind));
-    };
-    const bool = (key: string, v: unknown, fallback: boolean): boolean => {
-        if (v === undefined) return fallback;
-        if (v === true || v === "true") return true;
-        if (v === false || v === "false") return false;
-        fail(key, v, "true or false");
-        return fallback;
-    };
-    /** A key (or field) the coupling does not use: refused, saying who uses it and how to remove it. */
-    const unused = (key: string, value: unknown, usedBy: string) => {
-        const rm = key.includes(".") ? `pulumi config rm --path ${key}` : `pulumi config rm ${key}`;
-        fail(key, value, `unset for coupling ${coupling} (remove it: \`${rm}\`)`, `is not used by coupling ${coupling}, only by ${usedBy}`);
-    };
-
-    const coupling = oneOf("coupling", raw("coupling"), COUPLINGS, "pod");
-
-    // ---- registries and images ----
-    const longestRepository = `${ctx.project}-${[...IMAGE_NAMES].sort((a, b) => b.length - a.length)[0]}`;
-    const REGISTRY = "a registry host[:port] with optional lower-case repository path components, e.g. localhost:5001 or ghcr.io/acme";
-    const imageRegistry = str("imageRegistry", raw("imageRegistry"), REGISTRY, (v) => grammars.registryPrefix(v, longestRepository)) ?? "localhost:5001";
-    const pullRegistry = str("pullRegistry", raw("pullRegistry"),
-        "a registry host[:port] with optional lower-case repository path components, e.g. image-registry.openshift-image-registry.svc:5000/my-namespace",
-        (v) => grammars.registryPrefix(v, longestRepository));
-
-    // Credentials come as a pair; the password must be a secret so it never lands in plain state.
-    const username = raw("registryUsername");
-    const password = raw("registryPassword");
-    let registryAuth: AppConfig["registryAuth"];
-    const userOk = str("registryUsername", username, "a user name without ':' (HTTP basic authentication cannot carry one)",
-        (v) => (v.includes(":") ? "contains ':'" : /\s/.test(v) ? "contains whitespace" : undefined));
-    if (password !== undefined && !source.isSecret("registryPassword")) {
-        fail("registryPassword", HIDDEN, "a secret: set it with `pulumi config set --secret registryPassword ...`", "is stored in plain text");
-    }
-    if ((username === undefined) !== (password === undefined)) {
-        problems.push(`registryUsername/registryPassword: only ${username === undefined ? "registryPassword" : "registryUsername"} is set; ` +
-            "expected both or neither (set the password with `pulumi config set --secret registryPassword ...`)");
-    } else if (userOk !== undefined && password !== undefined) {
-        registryAuth = { server: grammars.registryHost(imageRegistry), username: userOk, password: pulumi.secret(password) };
-    }
-
-    let prebuiltImages: AppConfig["prebuiltImages"];
-    const images = object("images");
-    if (images) {
-        prebuiltImages = {};
-        for (const [name, ref] of Object.entries(images)) {
-            if (!(IMAGE_NAMES as readonly string[]).includes(name)) unknownField(`images.${name}`, ref, IMAGE_NAMES);
-            else {
-                const ok = str(`images.${name}`, ref, "a digest-pinned image reference, host[:port]/lower-case/path[:tag]@sha256:<64 hex>", grammars.pinnedReference);
-                // a full set of prebuilt images serves every coupling: one the coupling does not run is kept, and said to be unused
-                if (ok && !IMAGES_FOR[coupling].includes(name as ImageName)) {
-                    warnings.push(`images.${name}: not used by coupling ${coupling}, which runs ${IMAGES_FOR[coupling].join(" and ")}; kept for the couplings that run it`);
-                }
-                if (ok) prebuiltImages[name as ImageName] = ok;
-            }
-        }
-        const missing = IMAGES_FOR[coupling].filter((n) => images[n] === undefined);
-        if (missing.length) {
-            fail("images", images, `a reference for every image coupling ${coupling} runs (${IMAGES_FOR[coupling].join(", ")})`, `lacks ${missing.join(", ")}`);
-        }
-    }
-    const imagesFromStack = str("imagesFromStack", raw("imagesFromStack"), "a stack name [org/][project/]stack, e.g. acme/app-coupling/staging", grammars.stackName);
-    if (imagesFromStack && images) {
-        fail("imagesFromStack", imagesFromStack, "images or imagesFromStack, not both", "is set together with images");
-    }
-
-    const hostPlatform = defaultPlatform(ctx.hostArch);
-    const platform = raw("platform") === undefined && !hostPlatform
-        ? (fail("platform", UNSET, `an explicit platform: one of ${PLATFORMS.join(", ")}`, `cannot default to this machine's architecture (${ctx.hostArch})`), "linux/amd64" as Platform)
-        : oneOf("platform", raw("platform"), PLATFORMS, hostPlatform ?? "linux/amd64");
-
-    // ---- where ----
-    const namespaceGiven = raw("namespace");
-    const namespace = str("namespace", namespaceGiven ?? defaultNamespace(ctx),
-        "a DNS-1123 label (at most 63 lower-case letters, digits and '-', starting and ending alphanumeric, no dots) that Kubernetes does not own",
-        (v) => grammars.dns1123Label(v) ??
-            ((RESERVED_NAMESPACES as readonly string[]).includes(v) || v.startsWith("kube-")
-                ? `is a namespace Kubernetes owns; the program creates and deletes its namespace, so it never uses ${RESERVED_NAMESPACES.join(", ")} or another kube- name`
-                : undefined)) ?? defaultNamespace(ctx);
-    const contextRaw = raw("context");
-    const contextGiven = str("context", contextRaw, "the name of a kube context");
-    // like storage, kept (Pulumi.dev.yaml pins it for the single-cluster couplings), but said to be unused
-    if (coupling === "clusters" && contextGiven !== undefined) {
-        warnings.push(`context: ${show(contextGiven)} not used by coupling clusters (each side names its own: clusters.generator.context, ` +
-            "clusters.echo.context); kept for the single-cluster couplings");
-    }
-    const context = coupling === "clusters" ? undefined : contextGiven;
-
-    // ---- how many, how often ----
-    const replicas = integer("echoReplicas", 1, 1, grammars.INT32_MAX);
-    // 1 is Pulumi.yaml's default (so always "set"); another value is a mistake here
-    if (replicas.ok && replicas.value !== 1 && !ECHO_IS_OWN_WORKLOAD.includes(coupling)) {
-        unused("echoReplicas", raw("echoReplicas"), `${ECHO_IS_OWN_WORKLOAD.join(", ")}, where echo is its own workload (1 is accepted everywhere)`);
-    }
-    const echoReplicas = replicas.value;
-
-    let generatorInterval = "2";
-    const intervalRaw = raw("generatorIntervalSeconds");
-    if (intervalRaw !== undefined) {
-        const r = grammars.interval(intervalRaw);
-        if (r.problem) {
-            fail("generatorIntervalSeconds", intervalRaw,
-                `a plain decimal number of seconds from ${grammars.INTERVAL_MIN_SECONDS} to ${grammars.INTERVAL_MAX_SECONDS}, e.g. 2 or 0.5 (what generator.sh accepts)`, r.problem);
-        } else generatorInterval = r.value!;
-    }
-    const maxLines = integer("maxLines", 10000, 1, 10_000_000).value;
-    const serviceType = oneOf("serviceType", raw("serviceType"), SERVICE_TYPES, "ClusterIP");
-
-    // ---- storage (the volume coupling's claim; validated everywhere, see above) ----
-    const storageRaw = fields("storage", object("storage"), STORAGE_FIELDS) ?? {};
-    const storage: AppConfig["storage"] = {
-        size: quantityOf("storage.size", storageRaw.size, "a storage quantity greater than zero, in bytes, such as 1Gi, 500Mi or 10G", "bytes") ?? "1Gi",
-        storageClass: str("storage.storageClass", storageRaw.storageClass, "a StorageClass name: a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
-            grammars.dns1123Subdomain),
-        accessMode: oneOf("storage.accessMode", storageRaw.accessMode, ACCESS_MODES, "ReadWriteOnce"),
-        retainOnDelete: bool("storage.retainOnDelete", storageRaw.retainOnDelete, false),
-    };
-    const storageDefaults: Record<string, unknown> = { size: "1Gi", accessMode: "ReadWriteOnce", retainOnDelete: false };
-    const storageSet = Object.keys(storageRaw).filter((k) => String(storageRaw[k]) !== String(storageDefaults[k]));
-    if (coupling !== "volume" && storageSet.length) {
-        warnings.push(`storage: ${storageSet.map((k) => `storage.${k}`).join(", ")} not used by coupling ${coupling} (no claim is created); ` +
-            "kept for the volume coupling, whose claim it describes");
-    }
-    const claimName = str("storage.claimName", storageRaw.claimName, "a claim name: a DNS-1123 label (lower-case letters, digits and '-')", grammars.dns1123Label);
-    if (claimName) storage.claimName = claimName;
-
-    // ---- render mode ----
-    const renderYamlTo = str("renderYamlTo", raw("renderYamlTo"), "a directory path");
-    if (renderYamlTo !== undefined && !images && !imagesFromStack) {
-        fail("renderYamlTo", renderYamlTo, "prebuilt images with it: set images (pulumi config set --path images.generator <repo>@sha256:...) or imagesFromStack",
-            "builds and pushes nothing, so it needs images it can name");
-    }
-
-    // ---- clusters ----
-    let clusters: AppConfig["clusters"];
-    const clustersGiven = object("clusters");
-    if (coupling !== "clusters") {
-        if (clustersGiven) unused("clusters", clustersGiven, "coupling clusters");
-    } else if (!clustersGiven) {
-        fail("clusters", UNSET, "clusters.generator.context and clusters.echo.context " +
-            "(pulumi config set --path clusters.generator.context kind-a)", "is required by coupling clusters");
-    } else {
-        const clustersRaw = fields("clusters", clustersGiven, CLUSTERS_FIELDS) ?? {};
-        const target = (side: "generator" | "echo"): ClusterTarget | undefined => {
-            const key = `clusters.${side}`;
-            if (clustersRaw[side] === undefined) {
-                fail(key, UNSET, `an object with a kube context (pulumi config set --path ${key}.context kind-${side})`, "is required by coupling clusters");
-                return undefined;
-            }
-            const o = fields(key, clustersRaw[side], TARGET_FIELDS);
-            if (!o) return undefined;
-            const ctxName = o.context === undefined
-                ? (fail(`${key}.context`, UNSET, "the name of a kube context"), undefined)
-                : str(`${key}.context`, o.context, "the name of a kube context");
-            const kubeconfig = str(`${key}.kubeconfig`, o.kubeconfig, "a kubeconfig file path");
-            return ctxName ? { context: ctxName, kubeconfig } : undefined;
-        };
-        const generator = target("generator");
-        const echo = target("echo");
-        let generatorUrl: string | undefined;
-        if (clustersRaw.generatorUrl !== undefined) {
-            const given = str("clusters.generatorUrl", clustersRaw.generatorUrl, "a base URL http(s)://host[:port], e.g. http://203.0.113.7:8080");
-            if (given !== undefined) {
-                const r = grammars.baseUrl(given);
-                if (r.problem) fail("clusters.generatorUrl", given, "a base URL http(s)://host[:port] with no user info, path, query or fragment, e.g. http://203.0.113.7:8080", r.problem);
-                generatorUrl = r.origin;
-            }
-        }
-        if (generator && echo && generator.context === echo.context && generator.kubeconfig === echo.kubeconfig) {
-            fail("clusters.echo.context", echo.context, "a different cluster from clusters.generator.context (two clusters are the point of this coupling)");
-        }
-        if (renderYamlTo !== undefined && clustersRaw.generatorUrl === undefined) {
-            fail("clusters.generatorUrl", UNSET, "the generator's URL when renderYamlTo is set", "is required in render mode: rendered manifests have no load-balancer address to discover");
-        }
-        let allowFrom = ["0.0.0.0/0"];
-        if (clustersRaw.allowFrom !== undefined) {
-            const ranges = clustersRaw.allowFrom;
-            const ALLOWED = "a non-empty list of CIDRs, e.g. [\"198.51.100.0/24\"] (echo's cluster egress addresses)";
-            if (!Array.isArray(ranges) || ranges.length === 0) fail("clusters.allowFrom", ranges, ALLOWED, Array.isArray(ranges) ? "is empty" : "is not a list");
-            else {
-                const bad = ranges.map((r, i) => [i, r, typeof r === "string" ? grammars.cidr(r) : "is not a string"] as const).filter(([, , why]) => why);
-                for (const [i, r, why] of bad) fail(`clusters.allowFrom[${i}]`, r, ALLOWED, why);
-                if (!bad.length) allowFrom = ranges as string[];
-            }
-        }
-        if (generator && echo) clusters = { generator, echo, generatorUrl, allowFrom };
-    }
-
-    const openshift = bool("openshift", raw("openshift"), false);
-
-    // ---- resources ----
-    const resources: Record<ContainerName, ComputeResources> = JSON.parse(JSON.stringify(DEFAULT_RESOURCES));
-    const userSet = new Set<string>();
-    const resourcesRaw = object("resources") ?? {};
-    for (const [name, spec] of Object.entries(resourcesRaw)) {
-        const key = `resources.${name}`;
-        if (!(CONTAINER_NAMES as readonly string[]).includes(name)) { unknownField(key, spec, CONTAINER_NAMES); continue; }
-        if (!CONTAINERS_FOR[coupling].includes(name as ContainerName)) {
-            unused(key, spec, `couplings that run a container ${name} (${COUPLINGS.filter((c) => CONTAINERS_FOR[c].includes(name as ContainerName)).join(", ")})`);
-            continue;
-        }
-        const o = fields(key, spec, RESOURCE_KINDS) ?? {};
-        for (const kind of RESOURCE_KINDS) {
-            const values = fields(`${key}.${kind}`, o[kind], RESOURCE_NAMES) ?? {};
-            for (const res of RESOURCE_NAMES) {
-                const q = quantityOf(`${key}.${kind}.${res}`, values[res],
-                    res === "cpu" ? "a CPU quantity greater than zero, at most millicore precision, such as 100m, 0.5 or 2"
-                        : "a memory quantity greater than zero in bytes, such as 64Mi, 128M or 1Gi (never m, which means thousandths of a byte)",
-                    res === "cpu" ? "cpu" : "bytes");
-                if (q) {
-                    resources[name as ContainerName][kind][res] = q;
-                    userSet.add(`${name}.${kind}.${res}`);
-                }
-            }
-        }
-    }
-    // the API server rejects a request above its limit; name the value the user set
-    for (const name of CONTAINER_NAMES) {
-        for (const res of RESOURCE_NAMES) {
-            const { requests, limits } = resources[name];
-            const request = grammars.parseQuantity(requests[res])!, limit = grammars.parseQuantity(limits[res])!;
-            if (grammars.compareRational(request, limit) <= 0) continue;
-            const requestSet = userSet.has(`${name}.requests.${res}`), limitSet = userSet.has(`${name}.limits.${res}`);
-            if (requestSet || !limitSet) {
-                fail(`resources.${name}.requests.${res}`, requests[res],
-                    `at most the limit (${limits[res]}${limitSet ? "" : ", the default"}); raise resources.${name}.limits.${res} too`, "is above the limit");
-            } else {
-                fail(`resources.${name}.limits.${res}`, limits[res],
-                    `at least the request (${requests[res]}, the default); lower resources.${name}.requests.${res} too`, "is below the request");
-            }
-        }
-    }
-
-    if (problems.length) throw new ConfigError(problems);
-    return {
-        project: ctx.project, stack: ctx.stack, coupling, imageRegistry, pullRegistry, registryAuth, prebuiltImages, imagesFromStack,
-        platform, namespace, context, echoReplicas, generatorIntervalSeconds: Number(generatorInterval), generatorInterval, maxLines, serviceType, storage,
-        clusters, renderYamlTo, openshift, resources,
-    };
+    const { values, given, report } = validate(CONFIG, source, ctx);
+    for (const check of CHECKS) check(values, given as Given, report);
+    warnings.push(...report.warnings);
+    if (report.problems.length) throw new ConfigError(report.problems);
+    return appConfig(values, given as Given, ctx);
 }

@@ -80,18 +80,43 @@ export function compareRational(a: Rational, b: Rational): number {
  */
 export function resourceQuantity(v: string, kind: "bytes" | "cpu"): string | undefined {
     const q = parseQuantity(v);
-    if (!q) return "is not a Kubernetes quantity";
+    if (!q) {
+        const meant = quantitySuggestion(v, kind);
+        return `is not a Kubernetes quantity${meant ? `; did you mean ${meant}?` : ""}`;
+    }
     if (q.num <= 0n) return "is not greater than zero";
     // the scheduler and kubelet count bytes and millicores in int64 (Quantity.Value/MilliValue)
     const limit = kind === "bytes" ? INT64_MAX : INT64_MAX / 1000n;
     if (q.num > limit * q.den) return `is above what Kubernetes can count (${kind === "bytes" ? "2^63-1 bytes" : "2^63-1 millicores"})`;
     if (kind === "bytes") {
-        if (/[0-9.](m|u|n)$/.test(v)) return `uses the ${v.slice(-1)} suffix (${({ m: "milli", u: "micro", n: "nano" } as Record<string, string>)[v.slice(-1)]}), which means a fraction of a byte`;
+        if (/[0-9.](m|u|n)$/.test(v)) {
+            const meant = v.endsWith("m") ? `; did you mean ${v.slice(0, -1)}M or ${v.slice(0, -1)}Mi?` : "";
+            return `uses the ${v.slice(-1)} suffix (${({ m: "milli", u: "micro", n: "nano" } as Record<string, string>)[v.slice(-1)]}), which means a fraction of a byte${meant}`;
+        }
         if (q.num % q.den !== 0n) return "is not a whole number of bytes";
     } else if ((q.num * 1000n) % q.den !== 0n) {
         return "is finer than a millicore (1m)";
     }
     return undefined;
+}
+
+/**
+ * What a value that is no quantity was probably meant to be: spaces dropped (`64 Mi`), a
+ * binary suffix in the wrong case or with a B (`64mi`, `5GiB`), or a byte unit written the
+ * way `df` and `ls -h` do (`5GB`, `5g`: the decimal suffix or the binary one, whichever
+ * was meant).
+ */
+export function quantitySuggestion(v: string, kind: "bytes" | "cpu"): string | undefined {
+    if (/\s/.test(v) && parseQuantity(v.replace(/\s+/g, ""))) return v.replace(/\s+/g, "");
+    const m = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*([a-zA-Z]+)$/.exec(v.trim());
+    if (!m) return undefined;
+    const [, number, suffix] = m;
+    const binary = Object.keys(BINARY).find((b) => b.toLowerCase() === suffix.toLowerCase().replace(/b$/, ""));
+    if (binary) return `${number}${binary}`;
+    const unit = /^([kmgtpe])b?$/i.exec(suffix)?.[1];
+    if (!unit || kind !== "bytes") return undefined;
+    const decimal = unit.toLowerCase() === "k" ? "k" : unit.toUpperCase();
+    return `${number}${decimal} or ${number}${unit.toUpperCase()}i`;
 }
 
 // ---- intervals: what images/generator/generator.sh accepts (is_positive_number) ----
@@ -122,7 +147,10 @@ export const INT32_MAX = 2_147_483_647;
 
 /** A plain decimal integer (no sign, exponent, hex, spaces or fraction) within [min, max]. */
 export function integer(v: string, min: number, max: number): { value?: number; problem?: string } {
-    if (!/^[0-9]+$/.test(v)) return { problem: "is not a whole number" };
+    if (/^-[0-9]+$/.test(v)) return { problem: `is below ${min}` };
+    if (/^\+[0-9]+$/.test(v)) return { problem: `has a + sign (write ${v.slice(1)})` };
+    if (v.trim() !== v && /^[0-9]+$/.test(v.trim())) return { problem: `has spaces around it (write ${v.trim()})` };
+    if (!/^[0-9]+$/.test(v)) return { problem: "is not a whole number in plain digits" };
     const n = Number(v);
     if (n < min) return { problem: `is below ${min}` };
     if (n > max) return { problem: `is above ${max}` };
@@ -274,6 +302,15 @@ export function stackName(v: string): string | undefined {
     if (parts.length > 3) return "has more than three parts (org/project/stack)";
     if (!parts.every((p) => /^[A-Za-z0-9_.-]{1,100}$/.test(p))) return "is not [org/][project/]stack with letters, digits, '-', '_' and '.'";
     return undefined;
+}
+
+// ---- platforms (what `docker build --platform` and containerd's platforms.Normalize accept) ----
+
+/** The supported platform an architecture name means: `amd64`, `x86_64`, `aarch64`, `linux/arm64/v8`. */
+export function platformSuggestion(v: string, supported: readonly string[]): string | undefined {
+    const arch = v.trim().toLowerCase().replace(/^linux\//, "");
+    const meant = ({ amd64: "amd64", x86_64: "amd64", "x86-64": "amd64", arm64: "arm64", aarch64: "arm64", "arm64/v8": "arm64" } as Record<string, string>)[arch];
+    return meant && supported.includes(`linux/${meant}`) && `linux/${meant}` !== v ? `linux/${meant}` : undefined;
 }
 
 // ---- suggestions ----

@@ -50,6 +50,8 @@ export interface Evaluation {
     outputs: Record<string, unknown>;
     /** Whether each output is a Pulumi secret. */
     secretOutputs: Record<string, boolean>;
+    /** What the program said with pulumi.log.warn (collected, not printed: the caller decides). */
+    warnings: string[];
 }
 
 export interface EvaluateOptions {
@@ -130,13 +132,54 @@ async function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value:
 }
 
 /**
+ * Run `fn` with pulumi.log.warn collecting into `warnings` instead of printing: under
+ * mocks there is no engine, and the SDK would print `warning: [runtime] ...` to stderr.
+ */
+export async function collectingWarnings<T>(warnings: string[], fn: () => Promise<T>): Promise<T> {
+    const log = pulumi.log as { warn: typeof pulumi.log.warn };
+    const warn = log.warn;
+    log.warn = async (message: string) => { warnings.push(message); };
+    try {
+        return await fn();
+    } finally {
+        log.warn = warn;
+    }
+}
+
+/** Resources registered by the latest evaluation, even one that threw. */
+export let lastRegistered: { type: string; name: string }[] = [];
+/** Warnings of the latest evaluation, even one that threw. */
+export let lastWarnings: string[] = [];
+
+/**
  * Evaluate the program with `values` as the stack's config (keys without the project
  * prefix; objects are passed as JSON like Pulumi does). Throws what the program throws.
  */
-/** Resources registered by the latest evaluation, even one that threw. */
-export let lastRegistered: { type: string; name: string }[] = [];
-
 export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
+    const warnings: string[] = [];
+    lastWarnings = warnings;
+    return withPlainStackTraces(() => collectingWarnings(warnings, () => evaluateQuietly(values, opts, warnings)));
+}
+
+/**
+ * Run `fn` with V8's own stack formatting. The SDK reads `new Error().stack` for every
+ * promise it makes (runtime/debuggable.js) and, unbounded, for every resource (its source
+ * position, resource.js); under ts-node every frame of those is mapped through source maps:
+ * about two thirds of an evaluation's CPU, for text nobody reads under mocks. A stack first
+ * read after `fn` (an error it threw) is still mapped: V8 formats a stack when first read.
+ */
+async function withPlainStackTraces<T>(fn: () => Promise<T>): Promise<T> {
+    const errors = Error as { prepareStackTrace?: unknown };
+    const prepare = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
+    try {
+        return await fn();
+    } finally {
+        errors.prepareStackTrace = prepare;
+    }
+}
+
+async function evaluateQuietly(values: Record<string, unknown>, opts: EvaluateOptions, warnings: string[]): Promise<Evaluation> {
     const recorded: Omit<Registered, "urn" | "providerUrn">[] = [];
     const placeholders: Placeholder[] = [...(opts.placeholders ?? [])];
     lastRegistered = recorded;
@@ -194,7 +237,7 @@ export async function evaluate(values: Record<string, unknown>, opts: EvaluateOp
         urn: urns[i],
         providerUrn: providerRefs[i]?.replace(/::[^:]*$/, ""),
     }));
-    return { config: appConfig, placeholders, resources, outputs, secretOutputs };
+    return { config: appConfig, placeholders, resources, outputs, secretOutputs, warnings };
 }
 
 /** Every Kubernetes object the evaluation would apply, as the API server would get it. */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `npm run e2e`: every end-to-end layer this machine can run, in order —
+# `npm run e2e`: every end-to-end layer this machine can run, in order (e2e/README.md) —
 #   e2e:containers   the images built and run in a real Docker engine, every coupling
 #   e2e:engine       the real Pulumi engine: stage A (render, no cluster), stage B (kwok API server)
-# Each part prints its own checks and closing line; this adds them up, names every part
-# that was skipped with its reason, and prints the plain closing line
-# `N passed, N failed, N skipped`. Exit status: non-zero when any part failed.
+# A new layer joins by its npm script here. Each layer prints its own checks and, last, its
+# closing line `e2e:<layer>: N passed, N failed, N skipped`; this adds them up, names every
+# layer that ran no check (each says why above), and prints the closing line
+# `e2e: N passed, N failed, N skipped`. Exit status: non-zero when any layer failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -17,22 +18,22 @@ for part in "${parts[@]}"; do
   log="$(mktemp)"
   npm run -s "$part" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  line="$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1)"
+  line="$(grep -E "^$part: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" "$log" | tail -1)"
   rm -f "$log"
   if [[ -z "$line" ]]; then
     echo "e2e: $part printed no closing line (exit $rc): counted as one failure"
     failed=$((failed + 1)); status=1; continue
   fi
-  [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]
-  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2])); skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+  [[ "$line" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2])); skipped=$((skipped + BASH_REMATCH[3]))
   if ((BASH_REMATCH[1] + BASH_REMATCH[2] == 0)); then skipped_parts+=("$part"); fi
   if ((rc != 0 || BASH_REMATCH[2] > 0)); then status=1; fi
 done
 
 echo
-echo "e2e: parts run: ${parts[*]}"
+echo "e2e: layers run: ${parts[*]}"
 if ((${#skipped_parts[@]})); then
-  echo "e2e: parts that ran no check (their reasons are printed above): ${skipped_parts[*]}"
+  echo "e2e: layers that ran no check (their reasons are printed above): ${skipped_parts[*]}"
 fi
 echo "e2e: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

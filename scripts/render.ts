@@ -8,18 +8,23 @@
 //                        [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
 //
 // (-s: without it npm prints a banner into the redirected YAML.)
-// Prints every object as multi-document YAML in apply order (`# Source: <urn>` and
-// `# Cluster: ...` comments), or with --out writes DIR/<cluster>/NN-<kind>-<name>.yaml,
-// numbered in apply order (Namespace first), plus DIR/.render-manifest listing them: a
-// later --out into the same DIR removes exactly those files first, and refuses a DIR
-// holding anything else. A pull Secret is written only with --show-secrets (in clear
-// text) and only when its credentials are real; otherwise it is left out, with a comment.
-// Exit codes: 0 rendered, 2 bad arguments or invalid stack config (the ConfigError), 1 other failure.
+// Without --stack it evaluates the project's defaults as a stack named `render` (namespace
+// app-coupling-render), and says so. Prints every object as multi-document YAML in apply
+// order (`# Source: <urn>` and `# Cluster: ...` comments), or with --out writes
+// DIR/<cluster>/NN-<kind>-<name>.yaml (each file one document, starting `---`), numbered in
+// apply order (Namespace first), plus DIR/.render-manifest listing them: a later --out into
+// the same DIR removes exactly those files first, and refuses a DIR holding anything else.
+// A pull Secret is written only with --show-secrets (in clear text, with a warning on
+// stderr) and only when its credentials are real; otherwise it is left out, with a comment.
+// The summary on stderr lists the stack outputs, stood-in ones marked as placeholders.
+// Exit codes: 0 rendered (or --help), 2 bad arguments or invalid stack config (the
+// ConfigError), 1 other failure.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { COUPLINGS } from "../components/config";
-import { evaluate, Placeholder } from "../lib/evaluate";
+import { ConfigPathError, ConfigPathSet, setConfigPath } from "../lib/config-path";
+import { evaluate, Placeholder, PROJECT } from "../lib/evaluate";
 import { KubernetesObject, kubernetesObjectsOf } from "../lib/objects";
 import { readStackFile, standInStackOutputs } from "../lib/stacks";
 
@@ -28,8 +33,10 @@ const repoRoot = path.resolve(__dirname, "..");
 const USAGE = `usage: npm run -s render -- [coupling] [--stack NAME|Pulumi.NAME.yaml] [--set key=value ...] [--secret key=value ...] [--out DIR] [--show-secrets]
   coupling        ${COUPLINGS.join(", ")} (default: the stack file's, else the project default)
   --stack         a stack name (reads Pulumi.NAME.yaml in the project) or a path to a stack file
-  --set k=v       a config value, as \`pulumi config set\`; a dotted key sets one field of an
-                  object value, as \`pulumi config set --path\` (e.g. --set storage.size=5Gi)
+  --set k=v       a config value, as \`pulumi config set --path k v\` stores it: a path reaches
+                  into objects and lists (--set storage.size=5Gi, --set 'clusters.allowFrom[0]=10.0.0.0/8',
+                  --set '["a.b"].c=v'); below the top level true/false are booleans and whole
+                  numbers are numbers, as the CLI types them; a top-level value is a string
   --secret k=v    like --set, stored as a secret (e.g. --secret registryPassword=...)
   --out DIR       write DIR/<cluster>/NN-<kind>-<name>.yaml (apply order) instead of printing;
                   DIR must be empty or hold only an earlier render (which is replaced)
@@ -43,10 +50,11 @@ export interface RenderArgs {
     sets: { key: string; value: string; secret: boolean }[];
     out?: string;
     showSecrets: boolean;
+    help: boolean;
 }
 
 export function parseArgs(argv: string[]): RenderArgs {
-    const args: RenderArgs = { sets: [], showSecrets: false };
+    const args: RenderArgs = { sets: [], showSecrets: false, help: false };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -62,7 +70,7 @@ export function parseArgs(argv: string[]): RenderArgs {
             const eq = kv.indexOf("=");
             if (eq <= 0) throw new UsageError(`${arg} ${kv}: expected key=value`);
             args.sets.push({ key: kv.slice(0, eq), value: kv.slice(eq + 1), secret: arg === "--secret" });
-        } else if (arg === "-h" || arg === "--help") throw new UsageError("");
+        } else if (arg === "-h" || arg === "--help") args.help = true;
         else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
         else if (args.coupling === undefined) args.coupling = arg;
         else throw new UsageError(`unexpected argument ${arg}`);
@@ -105,22 +113,16 @@ export function stackConfig(args: RenderArgs): StackConfig {
     }
     if (args.coupling !== undefined) values.coupling = args.coupling;
     for (const { key, value, secret } of args.sets) {
-        const [top, ...fieldPath] = key.split(".");
-        if (secret) secretKeys.add(top);
-        if (!fieldPath.length) { values[top] = value; continue; }
-        // like `pulumi config set --path`: create or update one field of an object value
-        let current = values[top];
-        if (typeof current === "string") {
-            try { current = JSON.parse(current); } catch { current = undefined; }
+        // exactly `pulumi config set --path KEY VALUE`: paths, typing and refusals (lib/config-path.ts)
+        let set: ConfigPathSet;
+        try {
+            set = setConfigPath(values, key, value, PROJECT);
+        } catch (err) {
+            if (!(err instanceof ConfigPathError)) throw err;
+            throw new UsageError(`--${secret ? "secret" : "set"} ${key}=...: ${err.message}`);
         }
-        const root: Record<string, unknown> = current && typeof current === "object" ? structuredClone(current) as Record<string, unknown> : {};
-        let node = root;
-        for (const field of fieldPath.slice(0, -1)) {
-            if (!node[field] || typeof node[field] !== "object") node[field] = {};
-            node = node[field] as Record<string, unknown>;
-        }
-        node[fieldPath[fieldPath.length - 1]] = value === "true" ? true : value === "false" ? false : value;
-        values[top] = root;
+        values[set.key] = set.value;
+        if (secret) secretKeys.add(set.key);
     }
     // imagesFromStack given with --set: its stack's outputs stand in like a stack file's
     const source = values.imagesFromStack;
@@ -148,10 +150,12 @@ export function sortObjects(objects: KubernetesObject[]): KubernetesObject[] {
 }
 
 const clusterComment = (c: KubernetesObject["cluster"]) =>
-    `# Cluster: ${c.provider} (context ${c.context ?? "(kubeconfig's current)"}${c.kubeconfig ? `, kubeconfig ${c.kubeconfig}` : ""})`;
+    `# Cluster: ${c.provider} (${c.context ? `context ${c.context}` : "the kubeconfig's current context"}${c.kubeconfig ? `, kubeconfig ${c.kubeconfig}` : ""})`;
 
 /** The placeholders whose value occurs in a string. */
 const placeholdersIn = (text: string, placeholders: Placeholder[]) => placeholders.filter((p) => text.includes(p.value));
+/** What the placeholders stand for, each once, without their explanations ("image digest"). */
+const shortWhats = (placeholders: Placeholder[]) => [...new Set(placeholders.map((p) => p.what.split(" (")[0]))];
 
 /** One object as YAML, every line holding a placeholder marked `# PLACEHOLDER: what`. */
 export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] = []): string {
@@ -167,16 +171,18 @@ export function renderDocument(o: KubernetesObject, placeholders: Placeholder[] 
         },
     });
     const header = [`# Source: ${o.resource.urn}`, clusterComment(o.cluster)];
-    if (found.size) header.push(`# Placeholders (marked below; replace or create before applying): ${[...new Set([...found.values()].map((p) => p.what.split(" (")[0]))].join(", ")}`);
+    if (found.size) header.push(`# Placeholders (marked below; replace or create before applying): ${shortWhats([...found.values()]).join(", ")}`);
     return `${header.join("\n")}\n${doc.toString({ lineWidth: 0 })}`;
 }
 
 /** Why an object is left out of the render (undefined: it is rendered). */
-function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[], server = "REGISTRY"): string | undefined {
+function leftOut(o: KubernetesObject, showSecrets: boolean, placeholders: Placeholder[], auth?: { server: string; username: string }): string | undefined {
     if (o.object.kind !== "Secret") return undefined;
     const name = `Secret ${o.object.metadata?.namespace}/${o.object.metadata?.name}`;
+    // the server and user as configured (not secret); a stood-in user is no user to offer
+    const username = auth?.username && !placeholders.some((p) => p.value === auth.username) ? auth.username : "USER";
     const create = `kubectl -n ${o.object.metadata?.namespace} create secret docker-registry ${o.object.metadata?.name} ` +
-        `--docker-server=${server} --docker-username=USER --docker-password=PASSWORD`;
+        `--docker-server=${auth?.server ?? "REGISTRY"} --docker-username=${username} --docker-password=PASSWORD`;
     if (!showSecrets) return `${name} left out: it holds registry credentials. Render with --show-secrets to include it (in clear text), or create it: ${create}`;
     const standIns = placeholdersIn(JSON.stringify(o.object), placeholders);
     if (standIns.length) {
@@ -227,16 +233,37 @@ export function prepareOutDir(dir: string): void {
     }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Where render writes: the process's streams for the CLI, buffers for the in-process tests. */
+export interface RenderIO {
+    stdout(text: string): void;
+    stderr(text: string): void;
+}
+
+const processIO: RenderIO = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+
+/** The whole CLI, in-process: its exit code (an unexpected failure is 1, with its stack on stderr). */
+export async function main(argv: string[], io: RenderIO = processIO): Promise<number> {
+    try {
+        return await renderCommand(argv, io);
+    } catch (err) {
+        io.stderr(`render: ${(err as Error)?.stack ?? err}\n`);
+        return 1;
+    }
+}
+
+async function renderCommand(argv: string[], io: RenderIO): Promise<number> {
     let args: RenderArgs;
     let config: StackConfig;
     try {
         args = parseArgs(argv);
+        if (args.help) {
+            io.stdout(`${USAGE}\n`);
+            return 0;
+        }
         config = stackConfig(args);
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
-        if (err.message) process.stderr.write(`render: ${err.message}\n`);
-        process.stderr.write(`${USAGE}\n`);
+        io.stderr(`render: ${err.message}\n${USAGE}\n`);
         return 2;
     }
 
@@ -247,17 +274,22 @@ async function main(argv: string[]): Promise<number> {
         });
     } catch (err) {
         if ((err as Error)?.name === "ConfigError") {
-            process.stderr.write(`render: ${(err as Error).message}\n`);
+            io.stderr(`render: ${(err as Error).message}\n`);
             return 2;
         }
         throw err;
     }
+    if (!args.stack) {
+        io.stderr(`render: no --stack: the project's defaults, as a stack named "${config.stack}" (namespace ${evaluation.config.namespace}); ` +
+            "--stack NAME renders Pulumi.NAME.yaml\n");
+    }
+    for (const w of evaluation.warnings) io.stderr(`warning: ${w}\n`);
 
     const placeholders = [...evaluation.placeholders];
     const all = sortObjects(kubernetesObjectsOf(evaluation, args.showSecrets ? "reveal" : "redact"));
     const notes: string[] = [];
     const objects = all.filter((o) => {
-        const why = leftOut(o, args.showSecrets, evaluation.placeholders, evaluation.config.registryAuth?.server);
+        const why = leftOut(o, args.showSecrets, evaluation.placeholders, evaluation.config.registryAuth);
         if (why) {
             notes.push(why);
             // references to it (imagePullSecrets) are marked too
@@ -266,13 +298,18 @@ async function main(argv: string[]): Promise<number> {
         return !why;
     });
     const clusters = [...new Set(objects.map((o) => o.cluster.provider))];
+    const revealed = objects.filter((o) => o.object.kind === "Secret").map((o) => `Secret ${o.object.metadata?.namespace}/${o.object.metadata?.name}`);
+    if (revealed.length) {
+        io.stderr(`render: warning: --show-secrets: ${args.out ? `the files in ${args.out} hold` : "stdout holds"} registry credentials in clear text ` +
+            `(${revealed.join(", ")}); keep it out of version control and logs\n`);
+    }
     const noteLines = (lines: string[]) => lines.map((n) => `# NOTE: ${n}\n`).join("");
     if (args.out) {
         try {
             prepareOutDir(args.out);
         } catch (err) {
             if (!(err instanceof UsageError)) throw err;
-            process.stderr.write(`render: ${err.message}\n`);
+            io.stderr(`render: ${err.message}\n`);
             return 2;
         }
         const written: string[] = [];
@@ -284,34 +321,33 @@ async function main(argv: string[]): Promise<number> {
                 fs.mkdirSync(path.dirname(file), { recursive: true });
                 // what was left out for this cluster is said at the top of its first file
                 const clusterNotes = i > 0 ? [] : notes.filter((n) => mine.some((m) => n.includes(` ${m.object.metadata?.namespace}/`)));
-                fs.writeFileSync(file, noteLines(clusterNotes) + renderDocument(o, placeholders));
+                // each file one whole document, so `cat DIR/CLUSTER/*.yaml | kubectl apply -f -` keeps them apart
+                fs.writeFileSync(file, `---\n${noteLines(clusterNotes)}${renderDocument(o, placeholders)}`);
                 written.push(rel);
             });
         }
         fs.writeFileSync(path.join(args.out, MANIFEST),
             `# files written by scripts/render.ts; the next render into this directory removes them first\n${written.map((f) => `${f}\n`).join("")}`);
-        process.stdout.write(written.map((f) => `${path.join(args.out!, f)}\n`).join(""));
+        io.stdout(written.map((f) => `${path.join(args.out!, f)}\n`).join(""));
     } else {
         const extra = clusters.length > 1
             ? [`objects for ${clusters.length} clusters (${clusters.join(", ")}): apply each cluster's part to its own cluster; --out DIR writes one directory per cluster`]
             : [];
-        process.stdout.write(noteLines([...notes, ...extra]) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
+        io.stdout(noteLines([...notes, ...extra]) + objects.map((o) => `---\n${renderDocument(o, placeholders)}`).join(""));
     }
-    const marked = new Set(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))).map((p) => p.what.split(" (")[0]));
+    const marked = shortWhats(placeholders.filter((p) => objects.some((o) => JSON.stringify(o.object).includes(p.value))));
     const summary = [`render: ${objects.length} objects, coupling ${evaluation.config.coupling}, stack ${config.stack}`,
-        ...(marked.size ? [`  placeholders, marked "# PLACEHOLDER" (replace before applying): ${[...marked].join(", ")}`] : []),
+        ...(marked.length ? [`  placeholders, marked "# PLACEHOLDER" (replace before applying): ${marked.join(", ")}`] : []),
         ...notes.map((n) => `  ${n}`),
         ...(clusters.length > 1 && !args.out ? ["  two clusters: use --out DIR for one directory per cluster"] : []),
-        ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => `  ${k}: ${v}`)];
-    process.stderr.write(`${summary.join("\n")}\n`);
+        ...Object.entries(evaluation.outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => {
+            const hits = placeholdersIn(String(v), placeholders);
+            return `  ${k}: ${v}${hits.length ? ` # PLACEHOLDER: ${shortWhats(hits).join("; ")}` : ""}`;
+        })];
+    io.stderr(`${summary.join("\n")}\n`);
     return 0;
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            process.stderr.write(`render: ${(err as Error)?.stack ?? err}\n`);
-            process.exit(1);
-        });
+    void main(process.argv.slice(2)).then((code) => process.exit(code));
 }

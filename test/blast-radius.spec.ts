@@ -68,7 +68,6 @@ function deployments(e: Evaluation, name: string): Registered[] {
 }
 
 describe("blast radius: what a change to one program touches", function () {
-    this.timeout(60_000);
     let tmp: string;
     let imagesDir: string;
     const files = {

@@ -98,9 +98,11 @@ export const CASES: KeyCases[] = [
         check: (c, v) => assert.equal(c.echoReplicas, Number(v)),
     },
     {
+        // kept where echo is not its own workload (for a later switch), still validated; one echo runs
         key: "echoReplicas", base: { coupling: "pod" }, set: (v) => ({ echoReplicas: v }),
-        bad: ["2", "3"],
-        good: ["1"],
+        bad: ["0", "two", "2147483648"],
+        good: ["1", "2", "3"],
+        check: (c) => assert.equal(c.echoReplicas, 1),
     },
     {
         key: "generatorIntervalSeconds", set: (v) => ({ generatorIntervalSeconds: v }),
@@ -164,8 +166,22 @@ export const CASES: KeyCases[] = [
         bad: ["1Gi", "[1]"], good: [{}],
     },
     {
+        // kept where unused (for a later switch to clusters), still validated
         key: "clusters", base: { coupling: "pod" }, set: (v) => ({ clusters: v }),
-        bad: [TWO], good: [{}],
+        bad: ["kind-a", "[1]"], good: [TWO, {}, { generator: { context: "kind-a" } }, { ...TWO, generatorUrl: "http://203.0.113.7:8080", allowFrom: ["10.0.0.0/8"] }],
+        check: (c) => assert.equal(c.clusters, undefined),
+    },
+    {
+        key: "clusters.generator", base: { coupling: "pod" }, set: (v) => ({ clusters: { generator: v, echo: { context: "kind-b" } } }),
+        bad: ["kind-a", 3], good: [{ context: "kind-a" }],
+    },
+    {
+        key: "clusters.echo.context", base: { coupling: "volume" }, set: (v) => ({ clusters: { generator: { context: "kind-a" }, echo: { context: v } } }),
+        bad: ["kind-a", ""], good: ["kind-b"],
+    },
+    {
+        key: "clusters.allowFrom[0]", base: { coupling: "service" }, set: (v) => ({ clusters: { ...TWO, allowFrom: [v] } }),
+        bad: ["10.0.0.0/33"], good: ["10.0.0.0/8"],
     },
     {
         key: "clusters.generator", base: { coupling: "clusters" }, set: (v) => ({ clusters: { generator: v, echo: { context: "kind-b" } } }),
@@ -243,10 +259,12 @@ export const CASES: KeyCases[] = [
         key: "resources.sidecar", set: field("resources", "sidecar", "limits"), bad: [{}], good: [],
     },
     {
-        key: "resources.app", base: { coupling: "pod" }, set: field("resources", "app", "limits", "cpu"), bad: ["1"], good: [],
+        // kept for a container the coupling does not run (a later switch runs it), still validated
+        key: "resources.app.limits.cpu", base: { coupling: "pod" }, set: field("resources", "app", "limits", "cpu"), bad: ["lots", "0.5m"], good: ["1"],
+        check: (c, v) => assert.equal(c.resources.app.limits.cpu, v),
     },
     {
-        key: "resources.adapter", base: { coupling: "volume" }, set: field("resources", "adapter", "limits", "cpu"), bad: ["1"], good: [],
+        key: "resources.adapter.requests.memory", base: { coupling: "volume" }, set: field("resources", "adapter", "requests", "memory"), bad: ["1Gi", "64mi"], good: ["64Mi"],
     },
     {
         key: "resources.echo.request", set: field("resources", "echo", "request", "cpu"), bad: ["1"], good: [],

@@ -4,7 +4,7 @@
 // docker CLI's parser) and Go's net.ParseCIDR (test/oracle/main.go). Where we accept, they
 // accept; where they refuse, we refuse; the only differences are the stricter rules listed
 // below, each on purpose. Needs Go and those modules in the Go module cache (nothing is
-// downloaded); skipped, saying why, without them.
+// downloaded; `(cd test/oracle && go mod download)` fills it); skipped, saying why, without them.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -18,27 +18,50 @@ const ORACLE_DIR = path.join(__dirname, "oracle");
 
 interface Verdict { kind: string; value: string; ok: boolean; detail: string }
 
-/** Build the oracle once per source version, offline; undefined (with the reason) when it cannot be built. */
-function buildOracle(): { bin?: string; why?: string } {
-    const go = spawnSync("go", ["version"], { encoding: "utf8" });
-    if (go.status !== 0) return { why: "no Go toolchain on PATH" };
+const hasGo = () => spawnSync("go", ["version"], { encoding: "utf8" }).status === 0;
+
+/** The oracle's binary for this source version (built once). */
+function oracleBinary(): string {
     const hash = crypto.createHash("sha256");
     for (const f of ["main.go", "go.mod", "go.sum"]) hash.update(fs.readFileSync(path.join(ORACLE_DIR, f)));
-    const bin = path.join(os.tmpdir(), `app-coupling-oracle-${hash.digest("hex").slice(0, 12)}`);
+    return path.join(os.tmpdir(), `app-coupling-oracle-${hash.digest("hex").slice(0, 12)}`);
+}
+
+/** Build the oracle into `bin`, offline; undefined (with the reason and the way out) when it cannot be built. */
+function buildOracle(bin = oracleBinary(), env: NodeJS.ProcessEnv = {}): { bin?: string; why?: string } {
+    if (!hasGo()) return { why: "no Go toolchain on PATH" };
     if (fs.existsSync(bin)) return { bin };
     const build = spawnSync("go", ["build", "-o", bin, "."], {
         cwd: ORACLE_DIR, encoding: "utf8", timeout: 240_000,
-        env: { ...process.env, GOPROXY: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
+        env: { ...process.env, GOPROXY: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", ...env },
     });
-    if (build.status !== 0) return { why: `cannot build test/oracle offline (modules not in the Go module cache?): ${(build.stderr || String(build.error)).trim().split("\n").pop()}` };
+    if (build.status !== 0) {
+        return {
+            why: "cannot build test/oracle offline: its modules are not in the Go module cache; " +
+                `fill it with \`(cd test/oracle && go mod download)\` (needs the Go module proxy): ${(build.stderr || String(build.error)).trim().split("\n").pop()}`,
+        };
+    }
     return { bin };
 }
 
 const strings = (...keys: string[]) =>
     CASES.filter((c) => keys.includes(c.key)).flatMap((c) => [...c.bad, ...c.good]).filter((v): v is string => typeof v === "string" && v !== "");
 
+describe("the Go oracle's skip line", function () {
+    it("says how to fill the module cache when the modules are missing", function () {
+        if (!hasGo()) this.skip();
+        const empty = fs.mkdtempSync(path.join(os.tmpdir(), "empty-gomodcache-"));
+        try {
+            const { bin, why } = buildOracle(path.join(empty, "oracle"), { GOMODCACHE: empty });
+            assert.equal(bin, undefined);
+            assert.match(why!, /not in the Go module cache; fill it with `\(cd test\/oracle && go mod download\)`/);
+        } finally {
+            fs.rmSync(empty, { recursive: true, force: true });
+        }
+    });
+});
+
 describe("config grammars against the consumers' own parsers (Go oracle)", function () {
-    this.timeout(300_000);
     let verdicts: Map<string, Verdict>;
     const key = (kind: string, value: string) => `${kind}\u0000${value}`;
 

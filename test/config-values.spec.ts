@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, ConfigError, parseConfig } from "../components/config";
+import { AppConfig, CONFIG, ConfigError, COUPLINGS, parseConfig } from "../components/config";
+import { Field, fieldsOf } from "../components/validator";
 import { CASES, HEX64, TWO } from "./config-cases";
 
 /** parseConfig over `values` as Pulumi hands them (strings; objects as JSON). */
@@ -19,6 +20,30 @@ function parse(values: Record<string, unknown>, secretKeys: string[] = []): AppC
         get: (k) => (values[k] === undefined ? undefined : str(values[k])),
         isSecret: (k) => secretKeys.includes(k),
     }, { project: "app-coupling", stack: "test", hostArch: "x64" });
+}
+
+/** parseConfig's problems and warnings (with the password, when set, stored as a secret). */
+function outcome(values: Record<string, unknown>): { problems: string[]; warnings: string[] } {
+    const warnings: string[] = [];
+    try {
+        parseConfig({
+            keys: () => Object.keys(values),
+            get: (k) => (values[k] === undefined ? undefined : typeof values[k] === "string" ? values[k] as string : JSON.stringify(values[k])),
+            isSecret: (k) => k === "registryPassword",
+        }, { project: "app-coupling", stack: "test", hostArch: "x64" }, warnings);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
+        return { problems: err.problems, warnings };
+    }
+    return { problems: [], warnings };
+}
+
+/** Every key or field that only some couplings use, with its path: what CONFIG declares. */
+function couplingSpecific(fields: Record<string, Field>, prefix = ""): [string, Field][] {
+    return Object.entries(fields).flatMap(([name, f]): [string, Field][] => [
+        ...(f.usedBy ? [[`${prefix}${name}`, f] as [string, Field]] : []),
+        ...couplingSpecific(fieldsOf(f) ?? {}, `${prefix}${name}.`),
+    ]);
 }
 
 function problemsOf(values: Record<string, unknown>): string[] {
@@ -69,6 +94,47 @@ describe("config values: every key against its consumer's grammar", () => {
         assert.match(problemsOf({ serviceType: "Loadbalancer" })[0], /did you mean LoadBalancer\?/);
     });
 
+    it("suggests what a near-miss quantity or platform was meant to be", () => {
+        const cases: [Record<string, unknown>, RegExp][] = [
+            [{ resources: { echo: { limits: { memory: "64mi" } } } }, /^resources\.echo\.limits\.memory: "64mi" .*did you mean 64Mi\?/],
+            [{ coupling: "volume", storage: { size: "5gi" } }, /^storage\.size: "5gi" .*did you mean 5Gi\?/],
+            [{ coupling: "volume", storage: { size: "5GB" } }, /^storage\.size: "5GB" .*did you mean 5G or 5Gi\?/],
+            [{ coupling: "volume", storage: { size: "5GiB" } }, /did you mean 5Gi\?/],
+            [{ coupling: "volume", storage: { size: "1 Gi" } }, /did you mean 1Gi\?/],
+            [{ resources: { echo: { limits: { memory: "128m" } } } }, /uses the m suffix \(milli\).*did you mean 128M or 128Mi\?/],
+            [{ platform: "amd64" }, /^platform: "amd64" .*did you mean linux\/amd64\?/],
+            [{ platform: "aarch64" }, /did you mean linux\/arm64\?/],
+            [{ platform: "linux/arm64/v8" }, /did you mean linux\/arm64\?/],
+        ];
+        for (const [values, expected] of cases) assert.match(problemsOf(values).join("\n"), expected);
+        // a CPU quantity has no byte units to guess at
+        assert.doesNotMatch(problemsOf({ resources: { echo: { limits: { cpu: "2GB" } } } })[0], /did you mean/);
+    });
+
+    it("says what is wrong with a number that is no plain whole number: a negative one is below the minimum", () => {
+        const why = (v: string) => problemsOf({ coupling: "volume", echoReplicas: v })[0];
+        assert.match(why("-1"), /^echoReplicas: "-1" is not allowed \(it is below 1\); expected a whole number from 1 to 2147483647$/);
+        assert.match(problemsOf({ maxLines: "-5" })[0], /^maxLines: "-5" is not allowed \(it is below 1\)/);
+        assert.match(why("+2"), /has a \+ sign \(write 2\)/);
+        assert.match(why(" 2"), /has spaces around it \(write 2\)/);
+        for (const v of ["1.5", "1e3", "0x10", "two"]) assert.match(why(v), /is not a whole number in plain digits/);
+    });
+
+    it("reads an empty value as unset, with a warning where the key has a default of its own", () => {
+        const { problems, warnings } = outcome({ imageRegistry: "", coupling: "", maxLines: "", pullRegistry: "", namespace: "", images: "" });
+        assert.deepEqual(problems, []);
+        assert.deepEqual(warnings, [
+            "coupling: \"\" means unset, so the default \"pod\" applies (`pulumi config rm coupling` unsets it without this warning)",
+            "imageRegistry: \"\" means unset, so the default \"localhost:5001\" applies (`pulumi config rm imageRegistry` unsets it without this warning)",
+            "maxLines: \"\" means unset, so the default 10000 applies (`pulumi config rm maxLines` unsets it without this warning)",
+        ]);
+        const config = parse({ imageRegistry: "", pullRegistry: "" });
+        assert.equal(config.imageRegistry, "localhost:5001");
+        assert.equal(config.pullRegistry, undefined);
+        // what Pulumi hands the program for keys declared with an empty default: no warning
+        assert.deepEqual(outcome({ pullRegistry: "", registryUsername: "", context: "", renderYamlTo: "", clusters: "{}" }).warnings, []);
+    });
+
     it("refuses the namespaces Kubernetes owns, saying why", () => {
         for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
             assert.match(problemsOf({ namespace: ns })[0], /is a namespace Kubernetes owns/);
@@ -81,29 +147,55 @@ describe("config values: every key against its consumer's grammar", () => {
         assert.doesNotThrow(() => parse({ renderYamlTo: "out", images: { generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}` } }));
     });
 
-    it("refuses keys the coupling does not use, saying which couplings use them and how to remove them", () => {
-        const [line] = problemsOf({ coupling: "container", resources: { generator: { limits: { cpu: "1" } } } });
-        assert.match(line, /^resources\.generator: .* not used by coupling container, only by couplings that run a container generator \(pod, volume, service, clusters\).*pulumi config rm --path resources\.generator/);
-        // storage is the one exception: it also describes the claim a later volume run keeps;
-        // it is validated anyway, and a non-default value is said to be unused now
-        const warnings: string[] = [];
-        parseConfig({ keys: () => ["coupling", "storage"], get: (k) => ({ coupling: "pod", storage: JSON.stringify({ size: "5Gi", accessMode: "ReadWriteOnce" }) } as Record<string, string>)[k], isSecret: () => false },
-            { project: "app-coupling", stack: "t", hostArch: "x64" }, warnings);
-        assert.deepEqual(warnings, ["storage: storage.size not used by coupling pod (no claim is created); kept for the volume coupling, whose claim it describes"]);
+    it("keeps keys the coupling does not use, validated, with one warning per key saying why and who uses them", () => {
+        const images = { generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}`, app: `r/a@sha256:${HEX64}` };
+        assert.deepEqual(outcome({ coupling: "container", images, resources: { generator: { limits: { cpu: "1" } }, echo: { limits: { cpu: "1" } } } }), {
+            problems: [],
+            warnings: [
+                "images: images.generator, images.echo not used by coupling container (it runs app); kept for pod, volume, service, clusters",
+                "resources: resources.generator, resources.echo not used by coupling container (it runs app); kept for pod, volume, service, clusters",
+            ],
+        });
+        assert.deepEqual(outcome({ coupling: "pod", images, echoReplicas: "3", storage: { size: "5Gi", accessMode: "ReadWriteOnce" }, clusters: TWO }).warnings, [
+            "images: images.app not used by coupling pod (it runs generator and echo); kept for container",
+            "echoReplicas: \"3\" not used by coupling pod (echo is not a Deployment of its own there); kept for volume, service, clusters",
+            // accessMode is the default: not said to be unused
+            "storage: storage.size not used by coupling pod (no claim is created); kept for volume",
+            "clusters: clusters.generator, clusters.echo not used by coupling pod (it deploys to one cluster); kept for clusters",
+        ]);
+        assert.equal(parse({ coupling: "clusters", clusters: TWO, context: "kind-app-coupling" }).context, undefined);
+        assert.deepEqual(outcome({ coupling: "clusters", clusters: TWO, context: "kind-app-coupling" }).warnings, [
+            "context: \"kind-app-coupling\" not used by coupling clusters (each side names its own: clusters.generator.context, clusters.echo.context); kept for container, pod, volume, service",
+        ]);
+        // what is kept is validated like a used value
         assert.match(problemsOf({ coupling: "pod", storage: { size: "500m" } })[0], /^storage\.size: "500m"/);
-        // so are prebuilt images the coupling does not run (a full set serves every coupling)
-        const wi: string[] = [];
-        parseConfig({ keys: () => ["coupling", "images"],
-            get: (k) => ({ coupling: "pod", images: JSON.stringify({ generator: `r/g@sha256:${HEX64}`, echo: `r/e@sha256:${HEX64}`, app: `r/a@sha256:${HEX64}` }) } as Record<string, string>)[k],
-            isSecret: () => false }, { project: "app-coupling", stack: "t", hostArch: "x64" }, wi);
-        assert.deepEqual(wi, ["images.app: not used by coupling pod, which runs generator and echo; kept for the couplings that run it"]);
-        // so is context with clusters (Pulumi.dev.yaml pins it for the single-cluster couplings)
-        const w: string[] = [];
-        const c = parseConfig({ keys: () => ["coupling", "clusters", "context"],
-            get: (k) => ({ coupling: "clusters", clusters: JSON.stringify(TWO), context: "kind-app-coupling" } as Record<string, string>)[k], isSecret: () => false },
-        { project: "app-coupling", stack: "t", hostArch: "x64" }, w);
-        assert.equal(c.context, undefined);
-        assert.match(w[0], /^context: "kind-app-coupling" not used by coupling clusters/);
+        assert.match(problemsOf({ coupling: "container", resources: { generator: { limits: { memory: "1m" } } } })[0], /^resources\.generator\.limits\.memory: "1m"/);
+        assert.match(problemsOf({ coupling: "pod", clusters: { ...TWO, generatorUrl: "http://x/data" } })[0], /^clusters\.generatorUrl: /);
+    });
+
+    it("follows CONFIG's usedBy for every coupling-specific key or field: where unused, kept with one warning naming it", () => {
+        const ref = (n: string) => `r/${n}@sha256:${HEX64}`;
+        const images = { generator: ref("g"), echo: ref("e"), app: ref("a") };
+        // a valid value, other than the default, for each; adding a coupling-specific key to CONFIG means adding it here
+        const samples: Record<string, Record<string, unknown>> = {
+            "images.generator": { images }, "images.echo": { images }, "images.app": { images },
+            context: { context: "kind-x" },
+            echoReplicas: { echoReplicas: "3" },
+            storage: { storage: { size: "5Gi", retainOnDelete: true } },
+            clusters: { clusters: TWO },
+            ...Object.fromEntries(["generator", "echo", "adapter", "app"].map((c) => [`resources.${c}`, { resources: { [c]: { limits: { cpu: "1" } } } }])),
+        };
+        const specific = couplingSpecific(CONFIG);
+        assert.deepEqual(specific.map(([p]) => p).sort(), Object.keys(samples).sort());
+        for (const [path, field] of specific) {
+            for (const coupling of COUPLINGS) {
+                const { problems, warnings } = outcome({ ...(coupling === "clusters" ? { clusters: TWO } : {}), ...samples[path], coupling });
+                const where = `${path} with coupling ${coupling}:\n${[...problems, ...warnings].join("\n")}`;
+                const mine = warnings.filter((w) => w.startsWith(`${path.split(".")[0]}: `) && w.includes(path));
+                assert.deepEqual(problems, [], where);
+                assert.equal(mine.length, field.usedBy!.includes(coupling) ? 0 : 1, where);
+            }
+        }
     });
 
     it("request above limit names the value the user set, request or limit", () => {
@@ -122,6 +214,7 @@ describe("config values: every key against its consumer's grammar", () => {
         assert.equal(problemsOf({ coupling: "pod", echoReplicas: "0" }).length, 1);
         assert.equal(problemsOf({ coupling: "pod", echoReplicas: "lots" }).length, 1);
         assert.equal(problemsOf({ coupling: "container", resources: { generator: { limits: { memory: "1m" } } } }).length, 1);
+        assert.equal(problemsOf({ coupling: "pod", clusters: { generator: "kind-a" } }).length, 1);
     });
 
     it("the interval's grammar is generator.sh's own: the script accepts what config accepts (ranges aside) and refuses what it refuses", function () {

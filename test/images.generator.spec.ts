@@ -30,11 +30,11 @@ function start(shell: string[], args: string[], env: Record<string, string>): Ch
 }
 
 function run(shell: string[], args: string[], env: Record<string, string>): Promise<Finished> {
-    return finished(start(shell, args, env), 5000);
+    return finished(start(shell, args, env), 60_000);
 }
 
-// The generator is fast to start: poll often, and give up sooner than the default.
-const waitFor = (what: string, cond: () => boolean) => waitUntil(what, cond, 3000, 25);
+// The generator is fast to start: poll often.
+const waitFor = (what: string, cond: () => boolean) => waitUntil(what, cond, undefined, 25);
 
 function readLines(file: string): string[] {
     const text = fs.readFileSync(file, "utf8");

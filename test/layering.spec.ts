@@ -72,4 +72,11 @@ describe("layering", () => {
         const offenders = sources("lib").filter((f) => /from\s+["']\.\.\/(scripts|bench)\//.test(fs.readFileSync(path.join(root, f), "utf8")));
         assert.deepEqual(offenders, []);
     });
+
+    it("e2e/ imports nothing from test/; lib/, components/ and index.ts import nothing from e2e/", () => {
+        const fromTest = sources("e2e").filter((f) => /from\s+["'](\.\.?\/)+test\//.test(fs.readFileSync(path.join(root, f), "utf8")));
+        const intoE2e = [...sources("lib"), ...sources("components"), "index.ts"]
+            .filter((f) => /from\s+["'](\.\.?\/)+e2e\//.test(fs.readFileSync(path.join(root, f), "utf8")));
+        assert.deepEqual([...fromTest, ...intoE2e], []);
+    });
 });

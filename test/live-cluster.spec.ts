@@ -31,6 +31,12 @@ function renderCheckFailures(inputs: Record<string, unknown>): string[] {
 
 const annotations = (r: { inputs: Record<string, any> }) => r.inputs.metadata?.annotations ?? {};
 
+/** The evaluation's one warning: `key` is not used by `coupling`, and kept (the wording is components/config.ts's). */
+function assertKeptWarnings(e: Evaluation, key: string, coupling: string): void {
+    assert.equal(e.warnings.length, 1, e.warnings.join("\n"));
+    assert.ok(e.warnings[0].includes(key) && e.warnings[0].includes(`not used by coupling ${coupling}`) && /\bkept\b/.test(e.warnings[0]), e.warnings[0]);
+}
+
 /**
  * The URN the engine would give: the mock monitor prefixes only the immediate parent's
  * type, the engine every ancestor's (`Parent$Child$kubernetes:...::name`, root stack
@@ -60,6 +66,7 @@ describe("issue 11: what a live cluster would break", () => {
             assert.deepEqual(renderCheckFailures(provider.inputs), []);
             assert.equal(provider.inputs.renderYamlToDirectory, "out");
             assert.equal(provider.inputs.context, undefined);
+            assertKeptWarnings(e, "images.app", "pod");
         });
 
         it("clusters (contexts and a kubeconfig on both sides) renders each side with neither", async () => {
@@ -74,6 +81,7 @@ describe("issue 11: what a live cluster would break", () => {
                 assert.equal(p.inputs.kubeconfig, "", `${p.name}: an empty kubeconfig, so $KUBECONFIG cannot fill it in`);
             }
             assert.deepEqual(providers.map((p) => p.inputs.renderYamlToDirectory).sort(), ["out/echo-cluster", "out/generator-cluster"]);
+            assertKeptWarnings(e, "images.app", "clusters");
         });
 
         it("with KUBECONFIG set in the environment (a developer's machine) the provider still passes CheckConfig", async () => {
@@ -84,6 +92,7 @@ describe("issue 11: what a live cluster would break", () => {
             try {
                 const e = await evaluate({ coupling: "pod", renderYamlTo: "out", images: PREBUILT });
                 assert.deepEqual(renderCheckFailures(one(e, K8S_PROVIDER, "app").inputs), []);
+                assertKeptWarnings(e, "images.app", "pod");
             } finally {
                 if (saved === undefined) delete process.env.KUBECONFIG; else process.env.KUBECONFIG = saved;
             }
@@ -156,6 +165,8 @@ describe("issue 11: what a live cluster would break", () => {
                 assert.equal(ns.retainOnDelete, true, `${coupling}: the namespace that holds (or held) the claim`);
                 assert.equal(annotations(ns)[PATCH_FORCE], "true");
                 assert.equal(annotations(ns)[FIELD_MANAGER], "app-coupling", "one field manager in every lifetime");
+                if (coupling === "volume") assert.deepEqual(e.warnings, []);
+                else assertKeptWarnings(e, "storage.retainOnDelete", coupling);
             }
             const plain = await evaluate({ coupling: "volume" });
             assert.equal(one(plain, NAMESPACE, "app").retainOnDelete, false, "nothing retained unless asked");
@@ -190,6 +201,7 @@ describe("issue 11: what a live cluster would break", () => {
             assert.deepEqual(record, { name: "app-coupling-test-data", namespace: "app-coupling-test", accessMode: "ReadWriteOnce", storageClass: null, size: "1Gi" });
             const pod = await evaluate({ coupling: "pod", ...RETAIN }, { stackOutputs: { [SELF]: { claim: record } } });
             assert.deepEqual(pod.outputs.claim, record);
+            assertKeptWarnings(pod, "storage.retainOnDelete", "pod");
             const back = await evaluate({ coupling: "volume", ...RETAIN }, { stackOutputs: { [SELF]: { claim: record } } });
             assert.equal(one(back, PVC, "data").inputs.metadata.name, record.name, "the same claim again, no import");
         });

@@ -288,31 +288,39 @@ describe("policy pack rules", () => {
 
 // Runs policy/index.ts the way `pulumi preview --policy-pack policy` does (the Node.js policy-pack
 // runner, which type-checks it with ts-node and serves it over gRPC) and talks to it as the engine would.
+let pack: ChildProcess | undefined;
+let packPort: Promise<string> | undefined;
+
+// Started with the whole run (a root-level hook), not with its tests: the runner
+// type-checks the pack for seconds, on the other core while the specs before it run.
+before(() => {
+    const runner = path.resolve(__dirname, "../node_modules/@pulumi/pulumi/cmd/run-policy-pack");
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TS_NODE_")));
+    const child = spawn(process.execPath, [runner, "engine-address-unused", "."], {
+        cwd: path.resolve(__dirname, "../policy"),
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    pack = child;
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    packPort = new Promise<string>((resolve, reject) => {
+        child.stdout.once("data", (d) => resolve(String(d).trim()));
+        child.once("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
+    });
+    packPort.catch(() => undefined); // reported by the tests' before hook, not as an unhandled rejection
+});
+after(() => { pack?.kill(); });
+
 describe("policy pack served by the Pulumi runtime", function () {
-    this.timeout(90_000);
-    let pack: ChildProcess;
     let client: AnalyzerClient;
 
     before(async () => {
-        const runner = path.resolve(__dirname, "../node_modules/@pulumi/pulumi/cmd/run-policy-pack");
-        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TS_NODE_")));
-        pack = spawn(process.execPath, [runner, "engine-address-unused", "."], {
-            cwd: path.resolve(__dirname, "../policy"),
-            env,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stderr = "";
-        pack.stderr!.on("data", (d) => (stderr += d));
-        const port = await new Promise<string>((resolve, reject) => {
-            pack.stdout!.once("data", (d) => resolve(String(d).trim()));
-            pack.once("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
-        });
-        client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        client = new AnalyzerClient(`127.0.0.1:${await packPort}`, grpc.credentials.createInsecure());
     });
 
     after(() => {
         client?.close();
-        pack?.kill();
     });
 
     const analyze = (type: string, props: any, name: string) =>

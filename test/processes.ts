@@ -79,7 +79,7 @@ export class GiveUp extends Error {}
 export async function waitUntil(
     what: string,
     cond: () => Promise<boolean> | boolean,
-    timeoutMs = 8000,
+    timeoutMs = 120_000, // a hang catcher: the condition ends the wait as soon as it holds
     pollMs = 50,
 ): Promise<void> {
     const deadline = Date.now() + timeoutMs;

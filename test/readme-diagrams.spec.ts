@@ -158,7 +158,6 @@ function checkDiagram(d: Diagram, e: Evaluation): void {
 }
 
 describe("README diagrams", function () {
-    this.timeout(60_000);
     const readme = fs.readFileSync(README, "utf8");
 
     for (const coupling of COUPLINGS) {

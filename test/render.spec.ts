@@ -1,10 +1,13 @@
-// scripts/render.ts run as the user runs it (a child process), its YAML parsed back.
+// scripts/render.ts: its main() run in-process (one evaluation each, no compile per run),
+// its YAML parsed back; and the CLI itself run as the user runs it (a child process: exit
+// codes, stdout and stderr), a few times, side by side with the in-process runs.
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { main } from "../scripts/render";
 import { loadKubernetesSchemas, validateKubernetesObject } from "./k8s-schema";
 
 before(loadKubernetesSchemas);
@@ -13,7 +16,15 @@ const repoRoot = path.resolve(__dirname, "..");
 
 interface Run { args: string[]; status: number | null; stdout: string; stderr: string }
 
-function render(...args: string[]): Promise<Run> {
+/** render's main() in this process, its output captured. */
+async function render(...args: string[]): Promise<Run> {
+    let stdout = "", stderr = "";
+    const status = await main(args, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+    return { args, status, stdout, stderr };
+}
+
+/** `npm run -s render -- ARGS` as a child process (what the npm script runs, without npm's start-up). */
+function cli(...args: string[]): Promise<Run> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/render.ts", ...args],
             { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
@@ -51,14 +62,26 @@ const named = (docs: Doc[], kind: string, prefix: string) =>
     docs.filter((d) => d.object.kind === kind && d.object.metadata.name.startsWith(`${prefix}-`));
 const CLUSTERS = ["--set", "clusters.generator.context=kind-a", "--set", "clusters.echo.context=kind-b"];
 
+// The CLI as a user runs it: child processes, started with the whole run (a root-level
+// hook) so they load and compile on the other core while the specs before these run.
+const CLI_JOBS: Record<string, string[]> = {
+    pod: ["pod"],
+    badOption: ["pod", "--outt", "x"],
+};
+let cliStarted: Promise<Record<string, Run>> | undefined;
+before(() => {
+    cliStarted = Promise.all(Object.entries(CLI_JOBS).map(async ([name, args]) => [name, await cli(...args)] as const))
+        .then(Object.fromEntries);
+    cliStarted.catch(() => undefined); // reported by the tests' before hook
+});
+
 describe("scripts/render.ts", function () {
-    this.timeout(120_000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "render-spec-"));
     const outDir = path.join(tmp, "out");
     const runs: Record<string, Run> = {};
+    let cliRuns: Record<string, Run> = {};
 
     before(async () => {
-        // independent processes: run them side by side
         const jobs: Record<string, string[]> = {
             container: ["container"],
             pod: ["pod"],
@@ -66,6 +89,16 @@ describe("scripts/render.ts", function () {
             service: ["service"],
             clusters: ["clusters", ...CLUSTERS],
             clustersOut: ["clusters", ...CLUSTERS, "--out", outDir],
+            allowFrom: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[0]=10.0.0.0/8", "--set", 'clusters["allowFrom"][1]=192.0.2.0/24'],
+            badPath: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[0]=10.0.0.0/8", "--set", "clusters.allowFrom[2]=10.0.0.0/8"],
+            gapInNewList: ["clusters", ...CLUSTERS, "--set", "clusters.allowFrom[1]=10.0.0.0/8"],
+            badPathSyntax: ["pod", "--set", "storage.size[0=1Gi"],
+            otherNamespace: ["pod", "--set", "kubernetes:context=kind-x"],
+            help: ["--help"],
+            helpShort: ["pod", "-h"],
+            loadBalancer: ["service", "--set", "serviceType=LoadBalancer"],
+            route: ["pod", "--set", "openshift=true", "--set", "serviceType=NodePort"],
+            kubeconfigs: ["clusters", ...CLUSTERS, "--set", "clusters.generator.kubeconfig=/k/a", "--set", "clusters.echo.kubeconfig=/k/b"],
             bogus: ["--set", "coupling=bogus"],
             dev: ["--stack", "dev"],
             prodAsPod: ["pod", "--stack", "prod"],
@@ -77,12 +110,9 @@ describe("scripts/render.ts", function () {
             prodShown: ["--stack", "prod", "--show-secrets"],
             prebuilt: ["pod", "--set", `images.generator=r.example.com/g@sha256:${"a".repeat(64)}`, "--set", `images.echo=r.example.com/e@sha256:${"b".repeat(64)}`],
         };
-        // each process loads the Pulumi SDKs (~3 s of CPU): a few at a time, not all at once
-        const queue = Object.entries(jobs);
-        const worker = async () => {
-            for (let job = queue.shift(); job; job = queue.shift()) runs[job[0]] = await render(...job[1]);
-        };
-        await Promise.all(Array.from({ length: Math.max(2, os.cpus().length) }, worker));
+        // one at a time: every evaluation sets the process-wide Pulumi mocks
+        for (const [name, args] of Object.entries(jobs)) runs[name] = await render(...args);
+        cliRuns = await cliStarted!;
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -101,7 +131,7 @@ describe("scripts/render.ts", function () {
         assert.deepEqual(pod.object.spec.template.spec.containers.map((c: { name: string }) => c.name), ["generator", "echo"]);
         for (const d of docs) {
             assert.match(d.source, /^urn:pulumi:render::app-coupling::.*::/, `${d.object.kind}: ${d.source}`);
-            assert.equal(d.cluster, "app (context (kubeconfig's current))");
+            assert.equal(d.cluster, "app (the kubeconfig's current context)");
         }
         assert.equal(pod.object.metadata.namespace, "app-coupling-render");
         assert.match(runs.pod.stderr, /render: 4 objects, coupling pod, stack render/);
@@ -169,7 +199,66 @@ describe("scripts/render.ts", function () {
         assert.match(runs.badOption.stderr, /unknown option --outt[\s\S]*usage: npm run -s render/);
     });
 
-    it("--out writes one file per object under the cluster's directory, named in apply order, the same YAML as printed (by another process)", () => {
+    it("--set reaches list items as `pulumi config set --path` does: clusters.allowFrom[0], [1]", () => {
+        const docs = ok(runs.allowFrom);
+        const policies = docs.filter((d) => d.object.kind === "NetworkPolicy" && d.cluster.startsWith("generator-side"));
+        const cidrs = policies.flatMap((p) => p.object.spec.ingress.flatMap((r: { from?: { ipBlock?: { cidr: string } }[] }) =>
+            (r.from ?? []).flatMap((f) => f.ipBlock ? [f.ipBlock.cidr] : [])));
+        assert.deepEqual(cidrs.sort(), ["10.0.0.0/8", "192.0.2.0/24"]);
+    });
+
+    it("--set refuses the paths `pulumi config set --path` refuses, with its message, exit 2", () => {
+        assert.equal(runs.badPath.status, 2, runs.badPath.stderr);
+        assert.match(runs.badPath.stderr, /^render: --set clusters\.allowFrom\[2\]=\.\.\.: clusters\.allowFrom\[2\]: array index out of range\n/);
+        assert.equal(runs.badPathSyntax.status, 2);
+        assert.match(runs.badPathSyntax.stderr, /^render: --set storage\.size\[0=\.\.\.: invalid config key path: missing closing bracket in array index\n/);
+        assert.equal(runs.otherNamespace.status, 2);
+        assert.match(runs.otherNamespace.stderr, /render evaluates only the app-coupling namespace, not kubernetes/);
+        for (const r of [runs.badPath, runs.badPathSyntax, runs.otherNamespace]) assert.equal(r.stdout, "");
+        // a new list as long as its index asks (the CLI's way), the gap a config error
+        assert.equal(runs.gapInNewList.status, 2);
+        assert.match(runs.gapInNewList.stderr, /clusters\.allowFrom\[0\]: null is not allowed/);
+    });
+
+    it("--help and -h print the usage on stdout and exit 0", () => {
+        for (const run of [runs.help, runs.helpShort]) {
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stdout, /^usage: npm run -s render -- /);
+            assert.equal(run.stderr, "");
+        }
+    });
+
+    it("without --stack, says it renders the project's defaults as a stack named render (its names and namespace)", () => {
+        assert.match(runs.pod.stderr, /^render: no --stack: the project's defaults, as a stack named "render" \(namespace app-coupling-render\); --stack NAME renders Pulumi\.NAME\.yaml\n/);
+        assert.ok(!runs.dev.stderr.includes("no --stack"), runs.dev.stderr);
+    });
+
+    it("marks stood-in outputs as placeholders: the load-balancer address, the Route host", () => {
+        assert.match(runs.loadBalancer.stderr, /\n {2}externalUrl: http:\/\/203\.0\.113\.10:8000\/data # PLACEHOLDER: load-balancer address\n/);
+        assert.match(runs.route.stderr, /\n {2}externalUrl: https:\/\/echo-[0-9a-f]{8}\.apps\.example\.test\/data # PLACEHOLDER: route host\n/);
+        assert.match(runs.pod.stderr, /\n {2}endpoint: http:\/\/echo-[0-9a-f]{8}\.app-coupling-render\.svc:8000\/data\n/, "a real value is not marked");
+    });
+
+    it("# Cluster names the context and kubeconfig given, or says the kubeconfig's current context (pod coupling, above)", () => {
+        const clusters = [...new Set(ok(runs.kubeconfigs).map((d) => d.cluster))].sort();
+        assert.deepEqual(clusters, ["app (context kind-b, kubeconfig /k/b)", "generator-side (context kind-a, kubeconfig /k/a)"]);
+    });
+
+    it("the CLI (a child process) prints what main() prints, exit 0, YAML on stdout and the summary on stderr", () => {
+        const run = cliRuns.pod;
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.stdout, runs.pod.stdout, "the CLI's YAML differs from main()'s");
+        assert.equal(run.stderr, runs.pod.stderr);
+    });
+
+    it("the CLI exits 2 on a usage error, the message and usage on stderr, nothing on stdout", () => {
+        const run = cliRuns.badOption;
+        assert.equal(run.status, 2, run.stderr);
+        assert.equal(run.stdout, "");
+        assert.equal(run.stderr, runs.badOption.stderr);
+    });
+
+    it("--out writes one file per object under the cluster's directory, named in apply order, the same YAML as printed", () => {
         assert.equal(runs.clustersOut.status, 0, runs.clustersOut.stderr);
         const printed = ok(runs.clusters);
         const files = ["generator-side", "app"].flatMap((c) =>
@@ -192,6 +281,17 @@ describe("scripts/render.ts", function () {
         }
         const manifest = fs.readFileSync(path.join(outDir, ".render-manifest"), "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
         assert.deepEqual(manifest.map((f) => path.join(outDir, f)).sort(), [...files].sort());
+    });
+
+    it("--out files each start a YAML document: `cat DIR/CLUSTER/*.yaml | kubectl apply -f -` gets every object", () => {
+        for (const cluster of ["generator-side", "app"]) {
+            const names = fs.readdirSync(path.join(outDir, cluster)).sort();
+            const texts = names.map((n) => fs.readFileSync(path.join(outDir, cluster, n), "utf8"));
+            for (const [i, t] of texts.entries()) assert.match(t, /^---\n/, `${cluster}/${names[i]}`);
+            const streamed = YAML.parseAllDocuments(texts.join("")).map((d) => d.toJS());
+            assert.equal(streamed.length, names.length, `${cluster}: the concatenated files hold ${streamed.length} documents for ${names.length} files`);
+            assert.deepEqual(streamed.map((o) => o.kind), texts.map((t) => parseDocs(t)[0].object.kind));
+        }
     });
 
     it("--out into an earlier render's directory replaces it (no stale files); a directory with other files is refused", async () => {
@@ -243,9 +343,10 @@ describe("scripts/render.ts", function () {
         const [echo] = named(docs, "Deployment", "echo");
         assert.equal(echo.object.spec.replicas, 2); // staging's echoReplicas
         assert.match(echo.object.spec.template.spec.containers[0].image, /^registry\.example\.com\/platform\/app-coupling-echo@sha256:/);
-        // prod's echoReplicas: 3 is a config error with the pod coupling
-        assert.equal(runs.prodAsPod.status, 2, runs.prodAsPod.stderr);
-        assert.match(runs.prodAsPod.stderr, /echoReplicas: "3" is not allowed/);
+        // prod's echoReplicas: 3 is kept for a later switch, with one warning; the pod runs one echo
+        const pod = ok(runs.prodAsPod);
+        assert.deepEqual(pod.filter((d) => d.object.kind === "Deployment").map((d) => d.object.spec.replicas), [1]);
+        assert.equal(runs.prodAsPod.stderr.match(/echoReplicas: "3" not used by coupling pod/g)?.length, 1, runs.prodAsPod.stderr);
     });
 
     it("leaves the pull Secret out unless --show-secrets (then it is valid), saying so in a comment", () => {
@@ -254,6 +355,10 @@ describe("scripts/render.ts", function () {
         assert.match(runs.credentials.stdout, /^# NOTE: Secret app-coupling-render\/\S*registry-pull\S* left out: it holds registry credentials\. Render with --show-secrets/);
         assert.ok(!runs.credentials.stdout.includes("s3cret"));
         assert.match(runs.credentials.stdout, /- name: \S*registry-pull\S* # PLACEHOLDER: pull Secret \(left out of this render/);
+        // the way to create it names the server and user given (only the password is left to type)
+        assert.match(runs.credentials.stdout, /kubectl -n app-coupling-render create secret docker-registry \S+ --docker-server=localhost:5001 --docker-username=ci --docker-password=PASSWORD\n/);
+        assert.match(runs.prodShown.stdout, /create secret docker-registry \S+ --docker-server=registry\.example\.com --docker-username=USER --docker-password=PASSWORD\n/,
+            "a stood-in user is not offered as the user");
         const [shown] = ok(runs.credentialsShown).filter((d) => d.object.kind === "Secret");
         assert.equal(JSON.parse(shown.object.stringData[".dockerconfigjson"]).auths["localhost:5001"].password, "s3cret");
         assert.deepEqual(validateKubernetesObject(shown.object), []);
@@ -262,5 +367,11 @@ describe("scripts/render.ts", function () {
         assert.deepEqual(prod.filter((d) => d.object.kind === "Secret"), []);
         assert.match(runs.prodShown.stdout, /# NOTE: Secret .* left out: its credentials are stand-ins/);
         assert.ok(!runs.prodShown.stdout.includes("esc-provided-token"));
+    });
+
+    it("--show-secrets warns on stderr when the output holds a credential in clear text, and only then", () => {
+        assert.match(runs.credentialsShown.stderr, /^render: warning: --show-secrets: stdout holds registry credentials in clear text \(Secret app-coupling-render\/\S+\); keep it out of version control and logs\n/m);
+        assert.ok(!runs.credentials.stderr.includes("warning: --show-secrets"), runs.credentials.stderr);
+        assert.ok(!runs.prodShown.stderr.includes("warning: --show-secrets"), "nothing revealed, nothing to warn about");
     });
 });

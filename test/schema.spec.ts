@@ -74,7 +74,6 @@ async function assertAllValid(c: Case): Promise<void> {
 }
 
 describe("Kubernetes schema validation of every emitted object", function () {
-    this.timeout(60_000);
 
     describe("couplings and config variants", () => {
         for (const c of couplingCases()) {

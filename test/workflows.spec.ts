@@ -12,7 +12,6 @@ const repoRoot = path.resolve(__dirname, "..");
 
 describe("GitHub workflow and update configuration", () => {
     it("passes actionlint (skipped when actionlint is not built: bash scripts/lint-workflows.sh --install)", function () {
-        this.timeout(60000);
         const r = spawnSync("bash", ["scripts/lint-workflows.sh"], { cwd: repoRoot, encoding: "utf8" });
         if (r.status === 77) this.skip();
         assert.equal(r.status, 0, r.stdout + r.stderr);

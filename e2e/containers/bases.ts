@@ -8,7 +8,8 @@
 // names, fixed owners and mtime 0, so the same host files give the same layer anywhere.
 import * as fs from "fs";
 import * as path from "path";
-import { docker, dockerOk, run } from "./docker";
+import { run } from "../lib/processes";
+import { docker, dockerOk } from "./docker";
 
 export const STANDIN_LABEL = "app-coupling.standin";
 

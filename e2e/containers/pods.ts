@@ -12,7 +12,9 @@
 //                          container gets it as a supplementary group (what the kubelet does)
 //   Service             -> DNS names (<svc>, <svc>.<ns>, <svc>.<ns>.svc, ...cluster.local) as
 //                          network aliases of the pods its selector selects
-import { docker, dockerOk, get, GiveUp, waitFor } from "./docker";
+import { get } from "../lib/http";
+import { GiveUp, waitFor } from "../lib/processes";
+import { docker, dockerOk } from "./docker";
 
 export interface PodPlan {
     /** Deployment logical name (and provider, for clusters). */

@@ -4,8 +4,9 @@
 # Installs what it needs when missing (as root, from Debian's apt: docker.io, docker-registry;
 # busybox-static is only downloaded, to build stand-in bases), starts dockerd when no engine
 # answers, runs the checks (e2e/containers/run.ts) and stops what it started. The checks
-# print one line each and the closing line "N passed, N failed, N skipped"; without any
-# engine every check is skipped, with the reason. Safe in CI: no stdin, bounded in time.
+# print one line each and the closing line "e2e:containers: N passed, N failed, N skipped";
+# without any engine the layer prints why and counts as skipped. Safe in CI: no stdin,
+# bounded in time (E2E_TIMEOUT seconds).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -19,10 +20,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-containers.XXXXXX")
 export E2E_WORK="$WORK"
 started_dockerd=
 
+# run.ts stops the dockerd started here with its other cleanups (before its closing line);
+# this stops it when run.ts could not (killed, timed out).
 # shellcheck disable=SC2317 # called by the EXIT trap
 stop_started() {
     local rc=$?
-    if [ -n "$started_dockerd" ]; then
+    if [ -n "$started_dockerd" ] && kill -0 "$started_dockerd" 2>/dev/null; then
         say "stopping the dockerd we started (pid $started_dockerd)"
         kill "$started_dockerd" 2>/dev/null
         for _ in $(seq 1 50); do kill -0 "$started_dockerd" 2>/dev/null || break; sleep 0.2; done
@@ -89,6 +92,7 @@ else
 fi
 
 # ---- the checks -----------------------------------------------------------------------
+[ -n "$started_dockerd" ] && export E2E_STARTED_DOCKERD="$started_dockerd"
 # Bounded: the whole run is killed after E2E_TIMEOUT seconds (default 14 min).
 timeout --kill-after=20 "${E2E_TIMEOUT:-840}" npx ts-node --transpile-only e2e/containers/run.ts </dev/null
 rc=$?

@@ -7,13 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { diffObjectSets, normalize, parseYamlStream, readYamlTree } from "./objects";
 import { ECHO_IS_OWN_WORKLOAD } from "../../components/config";
-import {
-    assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumi, pulumiOk, REPO,
-    repoStackConfig, run, tail, Workspace, writeStackFile,
-} from "./lib";
-
-/** E2E_ENGINE_STACKS=dev narrows the stack files (for iterating). */
-export const STACK_FILES = (process.env.E2E_ENGINE_STACKS ?? "dev,staging,prod").split(",");
+import { imagesConfig } from "../lib/images";
+import { assert, check, CheckError } from "../lib/ledger";
+import { run, tail } from "../lib/processes";
+import { ensureStack, pulumi, pulumiOk, REPO, repoStackConfig, Workspace, writeStackFile } from "../lib/workspace";
+import { COUPLINGS, Coupling, STACK_FILES } from "./knobs";
 
 /** The stack file's config for one coupling, in render mode, deploying prebuilt images. */
 export function renderConfig(ws: Workspace, stack: string, coupling: Coupling, images: Record<string, string>): Record<string, unknown> {

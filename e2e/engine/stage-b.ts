@@ -4,15 +4,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { generatorNamespace } from "../../components/couplings/clusters";
-import { Cluster, createCluster, createStaticVolumes, kubectl, kubectlJson, kubectlOk, startLoadBalancerStandIn } from "./kwok";
-import {
-    assert, check, CheckError, COUPLINGS, Coupling, ensureStack, imagesConfig, pulumi, pulumiOk, record, REPO, run, skip,
-    tail, Workspace, writeStackFile,
-} from "./lib";
-
-const UP_TIMEOUT_MS = Number(process.env.E2E_ENGINE_UP_TIMEOUT_SECONDS ?? 420) * 1000;
-const NO_LB_LIMIT_S = Number(process.env.E2E_ENGINE_NO_LB_LIMIT_SECONDS ?? 150);
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+import { imagesConfig } from "../lib/images";
+import { Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
+import { createCluster, createStaticVolumes, kubeconfigOf, startLoadBalancerStandIn } from "../lib/kwok";
+import { assert, check, CheckError, record, secs, skip } from "../lib/ledger";
+import { run, sleepSync, tail } from "../lib/processes";
+import { ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
+import { COUPLINGS, Coupling, NO_LB_LIMIT_S, UP_TIMEOUT_MS } from "./knobs";
 
 interface Clusters { a: Cluster; b: Cluster }
 
@@ -44,10 +42,9 @@ function up(ws: Workspace, stack: string) {
 }
 
 function kubeEnv(ws: Workspace): NodeJS.ProcessEnv {
-    return { KUBECONFIG: path.join(ws.dir, "kubeconfig") };
+    return { KUBECONFIG: kubeconfigOf(ws) };
 }
 
-/** The cluster(s) a coupling's workloads run in. */
 /**
  * Where a coupling's workloads are: the stack's namespace on cluster A (echo, or both
  * programs), and with `clusters` the generator side's own namespace on cluster B
@@ -233,7 +230,7 @@ function namespaceState(c: Cluster, namespace: string): { uid: string; phase: st
 /** After `pulumi up` returns: a few seconds later the namespace is still the same and Active,
  *  and the Deployments still Ready (catches deletions the engine started but did not wait for). */
 function settle(c: Cluster, namespace: string): { uid: string; phase: string } {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+    sleepSync(5000);
     const ns = namespaceState(c, namespace);
     assert(ns && ns.phase === "Active", `5 s after pulumi up, namespace ${namespace} in ${c.context} is ${ns ? ns.phase : "gone"}`);
     assertDeploymentsReady(c, namespace);
@@ -325,7 +322,7 @@ async function retainSequence(ws: Workspace, clusters: Clusters, images: Record<
     }
     await check("stage B retain: pulumi destroy leaves nothing behind but the retained claim", () => {
         pulumiOk(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+        sleepSync(3000);
         const left = leftovers(clusters.a, namespace);
         const unexpected = left.filter((l) => !/^(PersistentVolumeClaim|Namespace)\//.test(l));
         assert(unexpected.length === 0, `left behind:\n${left.join("\n")}`);

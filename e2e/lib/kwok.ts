@@ -1,23 +1,24 @@
 // kwok clusters from the tool cache's binaries (binary runtime: no images, no downloads):
 // a real etcd, kube-apiserver (authorization and admission on, so Pod Security admission
 // runs), kube-controller-manager and kube-scheduler, and kwok faking nodes and pod status.
-import { spawn } from "child_process";
+// Each is deleted at cleanup.
 import * as path from "path";
-import { CheckError, onCleanup, run, runOk, tail, TOOLS_BIN, Workspace } from "./lib";
+import { onCleanup } from "./cleanups";
+import { Cluster, kubectl, kubectlOk } from "./kubectl";
+import { background, run, runOk, waitForSync } from "./processes";
+import { tool } from "./tools";
+import { Workspace } from "./workspace";
 
-export interface Cluster {
-    name: string;
-    context: string;
-    kubeconfig: string;
-}
+export type { Cluster };
 
-const bin = (n: string) => path.join(TOOLS_BIN, n);
+export const KWOK_TOOLS = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "etcd", "kwok", "kwokctl"];
 
 function kwokEnv(ws: Workspace): NodeJS.ProcessEnv {
     // kwokctl keeps each cluster's files (pki, etcd data, logs) under KWOK_WORKDIR
-    return { ...ws.env, KWOK_WORKDIR: path.join(ws.dir, "kwok"), KWOK_KUBECTL_BINARY: bin("kubectl") };
+    return { ...ws.env, KWOK_WORKDIR: path.join(ws.dir, "kwok"), KWOK_KUBECTL_BINARY: tool("kubectl") };
 }
 
+/** The one kubeconfig every kwok cluster of the workspace writes its context into. */
 export function kubeconfigOf(ws: Workspace): string {
     return path.join(ws.dir, "kubeconfig");
 }
@@ -26,52 +27,29 @@ export function createCluster(ws: Workspace, name: string, nodes: number): Clust
     const kubeconfig = kubeconfigOf(ws);
     const env = kwokEnv(ws);
     onCleanup(`kwok cluster ${name}`, () => {
-        run(bin("kwokctl"), ["delete", "cluster", "--name", name, "--kubeconfig", kubeconfig], { env, timeoutMs: 120_000 });
+        run(tool("kwokctl"), ["delete", "cluster", "--name", name, "--kubeconfig", kubeconfig], { env, timeoutMs: 120_000 });
     });
-    runOk(bin("kwokctl"), [
+    runOk(tool("kwokctl"), [
         "create", "cluster", "--name", name,
         "--runtime", "binary",
-        "--kube-apiserver-binary", bin("kube-apiserver"),
-        "--kube-controller-manager-binary", bin("kube-controller-manager"),
-        "--kube-scheduler-binary", bin("kube-scheduler"),
-        "--kwok-controller-binary", bin("kwok"),
-        "--etcd-binary", bin("etcd"),
+        "--kube-apiserver-binary", tool("kube-apiserver"),
+        "--kube-controller-manager-binary", tool("kube-controller-manager"),
+        "--kube-scheduler-binary", tool("kube-scheduler"),
+        "--kwok-controller-binary", tool("kwok"),
+        "--etcd-binary", tool("etcd"),
         "--secure-port=true", "--kube-authorization=true", "--kube-admission=true",
         "--kubeconfig", kubeconfig,
         "--wait", "3m",
     ], { env, timeoutMs: 5 * 60_000 });
-    runOk(bin("kwokctl"), ["scale", "node", "--name", name, "--replicas", String(nodes)], { env, timeoutMs: 120_000 });
+    runOk(tool("kwokctl"), ["scale", "node", "--name", name, "--replicas", String(nodes)], { env, timeoutMs: 120_000 });
     const cluster = { name, context: `kwok-${name}`, kubeconfig };
-    waitFor(() => {
+    waitForSync(`${nodes} Ready kwok nodes in ${name}`, () => {
         const r = kubectl(cluster, ["get", "nodes", "-o", "json"]);
         if (r.code !== 0) return false;
         const items = JSON.parse(r.stdout).items as { status?: { conditions?: { type: string; status: string }[] } }[];
         return items.length === nodes && items.every((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
-    }, 120_000, `${nodes} Ready kwok nodes in ${name}`);
+    }, 120_000);
     return cluster;
-}
-
-export function kubectl(c: Cluster, args: string[], input?: string) {
-    return run(bin("kubectl"), ["--kubeconfig", c.kubeconfig, "--context", c.context, ...args], { input, timeoutMs: 120_000 });
-}
-
-export function kubectlOk(c: Cluster, args: string[], input?: string) {
-    const r = kubectl(c, args, input);
-    if (r.code !== 0) throw new CheckError(`\`kubectl --context ${c.context} ${args.join(" ")}\` exited ${r.code}:\n${tail(r.output, 20)}`);
-    return r;
-}
-
-export function kubectlJson<T = any>(c: Cluster, args: string[]): T { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return JSON.parse(kubectlOk(c, [...args, "-o", "json"]).stdout) as T;
-}
-
-export function waitFor(ok: () => boolean, timeoutMs: number, what: string): void {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-        if (ok()) return;
-        if (Date.now() > end) throw new CheckError(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-    }
 }
 
 /**
@@ -101,7 +79,7 @@ export function createStaticVolumes(c: Cluster, count: number, size: string): vo
  * the status subresource. Runs in the background until cleanup.
  */
 export function startLoadBalancerStandIn(c: Cluster, address: string): void {
-    const k = `${bin("kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
+    const k = `${tool("kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
     const script = `while :; do
   ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
   while read -r ns name ip; do
@@ -109,13 +87,5 @@ export function startLoadBalancerStandIn(c: Cluster, address: string): void {
   done
   sleep 2
 done`;
-    const child = spawn("bash", ["-c", script], { detached: true, stdio: "ignore" });
-    child.unref();
-    onCleanup(`load-balancer stand-in for ${c.name}`, () => {
-        try {
-            process.kill(-child.pid!, "SIGTERM");
-        } catch {
-            // already gone
-        }
-    });
+    background(`load-balancer stand-in for ${c.name}`, "bash", ["-c", script]);
 }
