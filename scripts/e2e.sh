@@ -2,6 +2,7 @@
 # `npm run e2e`: every end-to-end layer this machine can run, in order (e2e/README.md) —
 #   e2e:containers   the images built and run in a real Docker engine, every coupling
 #   e2e:engine       the real Pulumi engine: stage A (render, no cluster), stage B (kwok API server)
+#   e2e:docker       the real Docker provider under the real engine: builds, pushes, the rules of the house
 # A new layer joins by its npm script here. Each layer prints its own checks and, last, its
 # closing line `e2e:<layer>: N passed, N failed, N skipped`; this adds them up, names every
 # layer that ran no check (each says why above), and prints the closing line
@@ -10,6 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 parts=(e2e:containers e2e:engine)
+parts+=(e2e:docker)
 passed=0 failed=0 skipped=0 status=0
 skipped_parts=()
 

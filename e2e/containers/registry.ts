@@ -80,7 +80,7 @@ export async function registry(cluster: Cluster, refs: Record<string, string>, c
     });
     if (!available) {
         skip("registry round trip", "no registry on localhost:5001");
-        skip("same content, same digest", "no registry on localhost:5001");
+        skip("same content, same tag", "no registry on localhost:5001");
         return;
     }
     const pinned: Record<string, string> = {};
@@ -112,7 +112,7 @@ export async function registry(cluster: Cluster, refs: Record<string, string>, c
         return `${Object.values(pinned).join(", ")}; written to ${file}`;
     });
 
-    await check("same content, same digest: a second cold build on a clean engine state deploys the registry's digest, not its own", async () => {
+    await check("same content, same tag: two cold builds on clean engine states, and what a registry answers for the tag", async () => {
         // Two cold builds of the unchanged echo image (build cache pruned, image removed in between).
         const spec = BUILD_SPECS.echo;
         const ctx = path.join(DEFAULT_IMAGES_DIR, spec.context);
@@ -136,8 +136,8 @@ export async function registry(cluster: Cluster, refs: Record<string, string>, c
         // restore the local tag the rest of the suite used
         builder.build(refs.echo, ctx, df, platform);
         numbers.reproducible = { first: digests[0], second: digests[1], same: digests[0] === digests[1] };
-        // What the program deploys for this content tag: the digest the registry already holds
-        // (components/images.ts looks the tag up before building). Same registry -> same digest.
+        // What the program deploys for the content tag: the digest the registry holds for the
+        // tag it pushed (docker.RegistryImage asks for it after the push, components/images.ts).
         const first = await registryDigest(ports[0], "app-coupling-echo", tag);
         assert(first === digests[0], `registry 1 answers ${first} for ${tag}, pushed ${digests[0]}`);
         const clean = await registryDigest(await freePort().then(async (p) => {
@@ -148,6 +148,6 @@ export async function registry(cluster: Cluster, refs: Record<string, string>, c
         return digests[0] === digests[1]
             ? `two cold builds gave the same digest ${digests[0]} (reproducible here) and the registry answers it for the tag`
             : `two cold builds differ (${digests[0].slice(7, 19)}… vs ${digests[1].slice(7, 19)}…, not reproducible on this engine); ` +
-              "the registry answers the first for the content tag, so every later deploy reuses it; an empty registry answers nothing (build and push)";
+              "each registry answers the digest pushed to it for the one content tag; an empty registry answers nothing (a refresh then pushes again)";
     });
 }
