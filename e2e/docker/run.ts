@@ -12,10 +12,12 @@ import * as path from "path";
 import { ensureBase, fromImages } from "../containers/bases";
 import { Cluster, kubectl, kubectlJson } from "../lib/kubectl";
 import { createCluster, createStaticVolumes, KWOK_TOOLS } from "../lib/kwok";
-import { abort, assert, check, close, note, record, secs, skip, skipLayer, startLayer } from "../lib/ledger";
-import { run, tail } from "../lib/processes";
+import { get } from "../lib/http";
+import { abort, assert, check, close, note, onCleanup, record, secs, skip, skipLayer, startLayer } from "../lib/ledger";
+import { run, tail, waitFor } from "../lib/processes";
 import { CACHE, missingTools, TOOLS } from "../lib/tools";
 import { COUPLINGS } from "../../components/config";
+import { SERVES_ECHO_LABEL } from "../../components/vocabulary";
 import { ENGINE_TOOLS, ensureStack, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import { Engine, Registry, startDockerd, startRegistry } from "./daemons";
 
@@ -59,6 +61,15 @@ function imageWarnings(output: string): string[] {
     return output.split("\n").filter((l) => /\bwarning\b/i.test(l) && /docker|registry|localhost:5001|\bimages?\b/i.test(l));
 }
 
+/** What `pulumi up` printed per image: each Image's build and each RegistryImage's push, in seconds. */
+function stepTimes(output: string): string {
+    const times: string[] = [];
+    for (const m of output.matchAll(/docker:index\/(image:Image|registryImage:RegistryImage) (\S+) (?:created|updated|created replacement) \((\d+)s\)/g)) {
+        times.push(`${m[1].startsWith("image") ? "build" : "push"} ${m[2]} ${m[3]}s`);
+    }
+    return times.length ? ` (${times.join(", ")})` : "";
+}
+
 /** The "Resources:" summary of `pulumi up` shows nothing but "N unchanged". */
 function assertNoChanges(output: string): void {
     const summary = output.slice(output.lastIndexOf("Resources:"));
@@ -100,7 +111,8 @@ async function main(): Promise<void> {
         const plugins = JSON.parse(pulumiOk(ws, ["plugin", "ls", "--json"]).stdout) as { name: string; kind: string; version: string }[];
         assert(plugins.some((p) => p.name === "docker" && p.kind === "resource" && p.version === DOCKER_SDK_VERSION), `plugin ls: ${JSON.stringify(plugins)}`);
         cluster = createCluster(ws, "docker", 1);
-        createStaticVolumes(cluster, 2, "1Gi");
+        // one for each volume stack: volume, and volume-cold and volume-warm of the numbers (Retain: a released one is not bound again)
+        createStaticVolumes(cluster, 3, "1Gi");
         return `bases ${bases.map((b) => `${b.name} ${b.source}`).join(", ")}`;
     });
     if (!ready || !engine || !registry || !cluster) {
@@ -154,7 +166,7 @@ async function main(): Promise<void> {
         const r = up();
         traffic.push(...reg.since(mark));
         warned.push(...imageWarnings(r.output));
-        record(`volume, cold builds: pulumi up ${secs(r.ms)}`);
+        record(`volume, cold builds: pulumi up ${secs(r.ms)}${stepTimes(r.output)}`);
         first = await assertPodsRunPushed();
         const puts = reg.since(mark).filter((q) => /^PUT \/v2\/.*\/manifests\//.test(q));
         assert(puts.length === 2, `manifest pushes: ${puts.join(", ")}`);
@@ -199,7 +211,7 @@ async function main(): Promise<void> {
         const r = up();
         traffic.push(...reg.since(mark));
         warned.push(...imageWarnings(r.output));
-        record(`volume, one program changed (generator rebuilt warm): pulumi up ${secs(r.ms)}`);
+        record(`volume, one program changed (generator rebuilt warm): pulumi up ${secs(r.ms)}${stepTimes(r.output)}`);
         const puts = reg.since(mark).filter((q) => q.startsWith("PUT ") && q.includes("/manifests/"));
         assert(puts.length === 1 && puts[0].startsWith("PUT /v2/app-coupling-generator/manifests/"), `manifest pushes: ${puts.join(", ")}`);
         const now = await assertPodsRunPushed();
@@ -233,7 +245,7 @@ async function main(): Promise<void> {
         const r = up(["--refresh"]);
         traffic.push(...reg.since(mark));
         warned.push(...imageWarnings(r.output));
-        record(`volume, registry emptied: pulumi up --refresh ${secs(r.ms)}`);
+        record(`volume, registry emptied: pulumi up --refresh ${secs(r.ms)}${stepTimes(r.output)}`);
         const puts = reg.since(mark).filter((q) => q.startsWith("PUT ") && q.includes("/manifests/"));
         assert(puts.length === 2, `manifest pushes: ${puts.join(", ")}`);
         const now = await assertPodsRunPushed();
@@ -261,8 +273,66 @@ async function main(): Promise<void> {
         for (const p of Object.values(first)) assert((await reg.digestOf(p.repository, p.tag)) === p.digest, `${p.name} gone`);
     });
 
+    await onRealNode(ws, engine, reg);
+
     if (process.env.E2E_DOCKER_NUMBERS) await numbers(ws, engine, cluster);
     else skip("numbers: pulumi up per coupling with cold and warm builds", "set E2E_DOCKER_NUMBERS=1 (about 10 more minutes)");
+}
+
+const NODE_SCRIPT = path.join(REPO, "e2e", "node", "cluster.sh");
+const NODE_PARTS = ["kubelet", "kube-proxy", "coredns", "local-path-provisioner"];
+
+/**
+ * Where the real node (e2e/node/cluster.sh, `npm run e2e:node -- up`) can be brought up: a
+ * stack without `images` on it, the pods pulling what this layer's engine built and pushed
+ * to localhost:5001 (the node uses the registry that answers there), and echo serving
+ * /data through its Service. The node is taken down again at the end.
+ */
+async function onRealNode(ws: Workspace, engine: Engine, registry: Registry): Promise<void> {
+    const name = "real node: pulumi up without `images` (pod): the pods run the pushed digests and serve /data";
+    if (!fs.existsSync(NODE_SCRIPT)) return skip(name, "no e2e/node/cluster.sh in this tree (the real-node layer)");
+    const missing = missingTools(NODE_PARTS);
+    if (missing.length) return skip(name, `tools missing from ${TOOLS}/bin: ${missing.join(", ")} (npm run e2e:tools)`);
+    const node = (command: string, timeoutMs = 5 * 60_000) => run("bash", [NODE_SCRIPT, command], { timeoutMs });
+    if (node("status", 20_000).code === 0) return skip(name, "a real node is up already, left as it is (npm run e2e:node -- down)");
+    onCleanup("real node", () => {
+        const r = node("down");
+        if (r.code !== 0) console.log(`  cleanup: npm run e2e:node -- down exited ${r.code}:\n${tail(r.output, 15)}`);
+    });
+    await check(name, async () => {
+        const up = node("up");
+        assert(up.code === 0, `npm run e2e:node -- up exited ${up.code}:\n${tail(up.output, 25)}`);
+        const vars = Object.fromEntries(node("env", 10_000).stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+        const real: Cluster = { name: "node", context: vars.KUBE_CONTEXT, kubeconfig: vars.KUBECONFIG };
+        const stack = "node";
+        const namespace = `app-coupling-${stack}`;
+        ensureStack(ws, stack);
+        writeStackFile(ws, stack, { coupling: "pod", context: real.context, platform: "linux/amd64" });
+        const env = { DOCKER_HOST: engine.host, KUBECONFIG: real.kubeconfig };
+        const r = pulumiOk(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { env, timeoutMs: UP_TIMEOUT_MS });
+        record(`real node, pod: pulumi up ${secs(r.ms)}${stepTimes(r.output)}; the images built warm, pulled by the node`);
+        const refs = JSON.parse(pulumiOk(ws, ["stack", "output", "images", "--stack", stack, "--json"]).stdout) as Record<string, string>;
+        for (const p of Object.values(pushed(ws, stack))) {
+            assert((await registry.digestOf(p.repository, p.tag)) === p.digest, `${p.name}: the registry lacks ${p.digest} for ${p.tag}`);
+        }
+        // what the kubelet ran: containerd's image IDs are the pulled repo digests
+        const pods = kubectlJson(real, ["get", "pods", "-n", namespace]).items as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const ran = pods.flatMap((pod) => (pod.status?.containerStatuses ?? []).map((c: { name: string; imageID: string; ready: boolean }) => ({ pod: pod.metadata.name, ...c })));
+        assert(ran.length === 2 && ran.every((c) => c.ready), `containers: ${JSON.stringify(ran)}`);
+        for (const c of ran) assert(c.imageID === refs[c.name], `${c.pod}/${c.name} runs ${c.imageID}, the stack pushed ${refs[c.name]}`);
+        const services = kubectlJson(real, ["get", "services", "-n", namespace]).items as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const svc = services.find((x) => x.spec?.selector?.[SERVES_ECHO_LABEL] === "true");
+        assert(svc, `no echo Service in ${namespace}`);
+        let lines: string[] = [];
+        await waitFor("numbers on /data", async () => {
+            const reply = await get(svc.spec.clusterIP, svc.spec.ports[0].port, "/data", 3000);
+            lines = reply.body.split("\n").filter(Boolean);
+            return reply.status === 200 && lines.length > 0;
+        }, 60_000, 500);
+        assert(lines.every((l) => /^\d+$/.test(l) && Number(l) <= 32767), `/data: ${lines.slice(0, 5).join(",")}`);
+        pulumiOk(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { env, timeoutMs: UP_TIMEOUT_MS });
+        return `${ran.map((c) => `${c.name} ${c.imageID.split("@")[1].slice(0, 19)}…`).join(", ")}; /data: ${lines.length} numbers`;
+    });
 }
 
 /**
@@ -296,7 +366,7 @@ async function numbers(ws: Workspace, engine: Engine, a: Cluster): Promise<void>
                 ensureStack(ws, stack);
                 writeStackFile(ws, stack, { ...config, namespace: `e2e-docker-${stack}` });
                 const r = pulumiOk(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { env, timeoutMs: UP_TIMEOUT_MS });
-                record(`${coupling}, ${kind} builds: pulumi up ${secs(r.ms)}`);
+                record(`${coupling}, ${kind} builds: pulumi up ${secs(r.ms)}${stepTimes(r.output)}`);
                 times.push(`${kind} ${secs(r.ms)}`);
                 if (coupling === "volume" && kind === "warm") {
                     const noop = pulumiOk(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { env });
