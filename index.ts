@@ -5,15 +5,11 @@
 //   components/couplings/    one component per coupling: container, pod, volume, service, clusters
 //   components/program.ts    wires them together
 import { loadConfig } from "./components/config";
-import { deployStack } from "./components/program";
+import { deployStack, presentOutputs } from "./components/program";
 
-const stack = deployStack(loadConfig());
-
-export const coupling = stack.coupling;
-export const namespace = stack.namespace;
-export const endpoint = stack.endpoint;
-export const images = stack.images;
-export const externalUrl = stack.externalUrl;
-export const portForward = stack.portForward;
-export const generatorUrl = stack.generatorUrl;
-export const claim = stack.claim;
+// The stack outputs (components/program.ts, StackOutputs): coupling, namespace, endpoint,
+// images, builtImages, portForward, and where the coupling has them externalUrl,
+// generatorUrl, claim. One object holding only the outputs that exist, since Pulumi warns
+// about every exported output that is undefined; Pulumi runs an exported function and
+// awaits its result.
+export = () => presentOutputs(deployStack(loadConfig()));

@@ -54,7 +54,7 @@ export interface BenchResult {
     ratio: number; // echo req/s divided by http.server req/s
 }
 
-const ECHO_PY = path.resolve(__dirname, "..", "images", "echo", "echo.py");
+export const ECHO_PY = path.resolve(__dirname, "..", "images", "echo", "echo.py");
 
 // Not the shared request(): this takes a URL, keeps the body as bytes (compared
 // byte for byte below) and gives up after 2 s.
@@ -70,7 +70,7 @@ function get(url: string): Promise<{ status: number; body: Buffer }> {
     });
 }
 
-async function waitFor200(url: string, child: ChildProcess, timeoutMs = 10000): Promise<Buffer> {
+export async function waitFor200(url: string, child: ChildProcess, timeoutMs = 10000): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
@@ -101,7 +101,7 @@ async function measure(name: string, url: string, o: Required<BenchOptions>): Pr
     };
 }
 
-function stop(child: ChildProcess | undefined): Promise<void> {
+export function stop(child: ChildProcess | undefined): Promise<void> {
     if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
         const timer = setTimeout(() => child.kill("SIGKILL"), 2000);

@@ -29,7 +29,12 @@ export const IMAGES_FOR: Record<Coupling, ImageName[]> = {
 /** Couplings where echo runs as its own Deployment (and so `echoReplicas` means something). */
 export const ECHO_IS_OWN_WORKLOAD: Coupling[] = ["volume", "service", "clusters"];
 
+/** The largest `maxLines` accepted: a 57 MB data file (bench/echo-memory.ts measures echo at it). */
+export const MAX_LINES_LIMIT = 10_000_000;
+
 export const PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+/** RFC 1918: `clusters.allowFrom`'s default. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
@@ -64,6 +69,8 @@ export interface AppConfig {
     /** A stack whose `images` output supplies the image references (build once, promote). */
     imagesFromStack?: string;
     platform: Platform;
+    /** `platform` was not set: it is the deploying machine's architecture. */
+    platformFromHost: boolean;
     namespace: string;
     context?: string;
     echoReplicas: number;
@@ -303,8 +310,8 @@ export const CONFIG = {
         description: "Seconds between numbers, 0.1 to 3600: a plain decimal such as `2` or `0.5`, exactly what generator.sh accepts (fractions allowed, hence a string)",
     },
     maxLines: {
-        type: "integer", grammar: integer(1, 10_000_000), default: 10000,
-        description: "The data file keeps at most this many newest lines, 1 to 10000000 (also sizes the emptyDir limit)",
+        type: "integer", grammar: integer(1, MAX_LINES_LIMIT), default: 10000,
+        description: `The data file keeps at most this many newest lines, 1 to ${MAX_LINES_LIMIT} (about 57 MB); sizes the emptyDir limits, while no container's memory grows with it`,
     },
     serviceType: {
         // used by every coupling: each has the echo Service
@@ -340,7 +347,9 @@ export const CONFIG = {
             allowFrom: {
                 grammar: list("a non-empty list of CIDRs, e.g. [\"198.51.100.0/24\"] (echo's cluster egress addresses)",
                     (v) => (typeof v === "string" ? grammars.cidr(v) : "is not a string")) as Grammar<string[]>,
-                default: ["0.0.0.0/0"],
+                // safe by default: private addresses only (kind's network, one VPC or peered
+                // ones); echo's egress over the internet must be named (README, clusters.allowFrom)
+                default: [...PRIVATE_RANGES],
             },
         }),
         // kept where unused: the two clusters a switch to `clusters` deploys to
@@ -350,7 +359,7 @@ export const CONFIG = {
             allowed: "clusters.generator.context and clusters.echo.context (pulumi config set --path clusters.generator.context kind-a)",
             why: "is required by coupling clusters",
         },
-        description: "The two clusters: a context (and kubeconfig) per side; generatorUrl overrides the discovered address (required with renderYamlTo); allowFrom (CIDRs, default 0.0.0.0/0) says who may reach the generator's adapter",
+        description: "The two clusters: a context (and kubeconfig) per side; generatorUrl overrides the discovered address (required with renderYamlTo); allowFrom (CIDRs, default the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) says who the generator's load balancer admits",
     },
     openshift: {
         type: "boolean", grammar: bool(), default: false,
@@ -468,7 +477,7 @@ function appConfig(v: Parsed, given: Given, ctx: ConfigContext): AppConfig {
             ? { server: grammars.registryHost(v.imageRegistry), username: v.registryUsername, password: pulumi.secret(v.registryPassword) }
             : undefined,
         prebuiltImages: v.images ? Object.fromEntries(Object.entries(v.images).filter(([, ref]) => ref !== undefined)) : undefined,
-        imagesFromStack: v.imagesFromStack, platform: v.platform, namespace: v.namespace,
+        imagesFromStack: v.imagesFromStack, platform: v.platform, platformFromHost: given.platform === undefined, namespace: v.namespace,
         context: v.coupling === "clusters" ? undefined : v.context,
         echoReplicas: ECHO_IS_OWN_WORKLOAD.includes(v.coupling) ? v.echoReplicas : 1, generatorIntervalSeconds: Number(v.generatorIntervalSeconds), generatorInterval: v.generatorIntervalSeconds,
         maxLines: v.maxLines, serviceType: v.serviceType,

@@ -132,11 +132,14 @@ export interface AppImagesArgs {
 export class AppImages extends pulumi.ComponentResource {
     /** Digest-pinned references (`repository@sha256:...`) of the images the coupling runs. */
     readonly refs: ImageRefs = {};
+    /** The content-tagged names (`repository:tag`) this stack builds; none with prebuilt images. */
+    readonly builtImages: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Images", name, {}, opts);
         const { config } = args;
         const needed = IMAGES_FOR[config.coupling];
+        const built: string[] = [];
 
         if (config.prebuiltImages) {
             for (const image of needed) this.refs[image] = pulumi.output(config.prebuiltImages[image]!);
@@ -162,8 +165,10 @@ export class AppImages extends pulumi.ComponentResource {
             for (const image of needed) {
                 const spec = BUILD_SPECS[image];
                 const repository = imageRepository(config, image);
-                const built = new docker.Image(image, {
-                    imageName: `${repository}:${imageTag(imagesDir, image, config.platform)}`,
+                const imageName = `${repository}:${imageTag(imagesDir, image, config.platform)}`;
+                built.push(imageName);
+                const build = new docker.Image(image, {
+                    imageName,
                     build: {
                         // relative to the project directory, as @pulumi/docker expects, so
                         // the inputs do not change with where the repository is cloned
@@ -176,7 +181,7 @@ export class AppImages extends pulumi.ComponentResource {
                 const pushed = new docker.RegistryImage(image, {
                     // the built tag (an output, so the push waits for the build); a new tag
                     // replaces the RegistryImage, i.e. pushes
-                    name: built.imageName,
+                    name: build.imageName,
                     // a replaced image's old digest stays: pods being rolled and a rollback use it
                     keepRemotely: true,
                 }, {
@@ -193,6 +198,7 @@ export class AppImages extends pulumi.ComponentResource {
                 this.refs[image] = pulumi.interpolate`${pullRepository}@${pushed.sha256Digest}`;
             }
         }
+        this.builtImages = pulumi.output(built);
         this.registerOutputs({ refs: this.refs });
     }
 }

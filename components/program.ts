@@ -1,8 +1,8 @@
 // The whole program as one function, so tests evaluate every coupling in one process
 // (index.ts only calls this with the stack's config and exports the result).
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, Coupling } from "./config";
-import { AppImages } from "./images";
+import { AppConfig, Coupling, IMAGES_FOR } from "./config";
+import { AppImages, DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "./images";
 import { ClustersCoupling } from "./couplings/clusters";
 import { ContainerCoupling } from "./couplings/container";
 import { PodCoupling } from "./couplings/pod";
@@ -10,8 +10,9 @@ import { ServiceCoupling } from "./couplings/service";
 import { CouplingArgs } from "./couplings/types";
 import { VolumeCoupling } from "./couplings/volume";
 import { ClaimRecord } from "./couplings/claim";
-import { ClusterSite, echoEndpoint } from "./site";
+import { ClusterSite, echoEndpoint, ImagePlatform } from "./site";
 import { ECHO_PORT } from "./vocabulary";
+import { echoDisruptionBudget } from "./workload";
 
 type SingleClusterCoupling = Exclude<Coupling, "clusters">;
 
@@ -31,6 +32,8 @@ export interface StackOutputs {
     endpoint: pulumi.Output<string>;
     /** Image name -> the digest-pinned reference deployed. */
     images: pulumi.Output<Record<string, string>>;
+    /** The content tags (`repo:tag`) of the images this stack builds; read back next run to tell new images from the last run's. */
+    builtImages: pulumi.Output<string[]>;
     /** echo's `/data` from outside, where the echo Service is exposed. */
     externalUrl?: pulumi.Output<string>;
     /** A command that makes echo reachable on localhost:8000. */
@@ -40,9 +43,21 @@ export interface StackOutputs {
     /**
      * The `volume` coupling's claim (name, namespace, access mode, class, size); with
      * `storage.retainOnDelete` carried over from the last run while the claim is retained
-     * outside `volume`. Read back next run to refuse changes a claim cannot take.
+     * outside `volume` (a promise: whether the last run had one is known only once its
+     * outputs are read). Read back next run to refuse changes a claim cannot take.
      */
-    claim?: pulumi.Output<ClaimRecord | undefined>;
+    claim?: pulumi.Output<ClaimRecord> | Promise<ClaimRecord | undefined>;
+}
+
+/**
+ * The outputs this stack has, for index.ts to export: Pulumi's Node.js runtime warns about
+ * every exported value that is undefined ("Undefined value (x) will not show as a stack
+ * output"; @pulumi/pulumi runtime/stack.ts, massage), so an output the coupling does not
+ * have is left out rather than exported as undefined.
+ */
+export async function presentOutputs(stack: StackOutputs): Promise<Record<string, unknown>> {
+    const entries = await Promise.all(Object.entries(stack).map(async ([key, value]) => [key, value instanceof Promise ? await value : value]));
+    return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
 
 export interface DeployOptions {
@@ -67,8 +82,31 @@ function selfReference(config: AppConfig): pulumi.StackReference {
 }
 
 export function deployStack(config: AppConfig, options: DeployOptions = {}): StackOutputs {
+    // The stack's own last outputs, read at most once and only where needed: the content
+    // tags it built (whether the images are new, below) and the claim it holds (claim.ts).
+    let self: pulumi.StackReference | undefined;
+    const previousOutput = (key: string) => (self ??= selfReference(config)).getOutput(key);
+    const previousValue = (key: string) => (self ??= selfReference(config)).getOutputDetails(key).then((d) => d.value ?? d.secretValue);
+
+    const builds = !config.prebuiltImages && !config.imagesFromStack;
+    const builtBefore = builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined;
     const images = new AppImages("images", { config, imagesDir: options.imagesDir });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
+
+    // The images' CPU architecture where the program knows it: it builds them for
+    // `platform`, or `platform` is set and says what the prebuilt ones are. The nodes are
+    // read only when the images are not the ones this stack deployed last time.
+    let imagePlatform: ImagePlatform | undefined;
+    if (builds) {
+        const imagesDir = options.imagesDir ?? DEFAULT_IMAGES_DIR;
+        const names = IMAGES_FOR[config.coupling].map((n) => `${imageRepository(config, n)}:${imageTag(imagesDir, n, config.platform)}`);
+        const newImages = pulumi.output(builtBefore).apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
+        imagePlatform = { platform: config.platform, fromHost: config.platformFromHost, newImages };
+    } else if (!config.platformFromHost) {
+        const newImages = pulumi.all([previousOutput("images"), deployedImages]).apply(([before, now]) =>
+            Object.entries(now).some(([n, ref]) => (before as Record<string, string> | undefined)?.[n] !== ref));
+        imagePlatform = { platform: config.platform, fromHost: false, newImages };
+    }
 
     // One site, "app", in every coupling: in `clusters` it is the echo side. The namespace,
     // its ServiceAccount and the echo Service keep their URNs whatever the coupling.
@@ -78,27 +116,32 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
         target: clusters ? clusters.echo : { context: config.context },
         renderSubdir: clusters ? "echo-cluster" : undefined,
         mayHoldRetainedClaim: true,
+        imagePlatform,
     });
     const echo = echoEndpoint(site);
+    // like the echo Service, one budget with one URN whatever the coupling (workload.ts)
+    echoDisruptionBudget(site);
     const common = {
         coupling: config.coupling,
         namespace: site.namespaceName,
         endpoint: echo.endpoint,
         images: deployedImages,
+        builtImages: images.builtImages,
         externalUrl: echo.externalUrl,
         portForward: site.portForward(echo.service, ECHO_PORT),
     };
 
     // What the stack last said about its claim: needed to check a `volume` run, and to
-    // remember a retained claim while the stack runs another coupling; read only then
-    // (a reference to the stack itself is a backend read on every run).
-    const previousClaim = config.coupling === "volume" || config.storage.retainOnDelete
-        ? selfReference(config).getOutput("claim") as pulumi.Output<ClaimRecord | undefined>
+    // remember a retained claim while the stack runs another coupling.
+    const previousClaim = config.coupling === "volume"
+        ? previousOutput("claim") as pulumi.Output<ClaimRecord | undefined>
         : undefined;
-    const remembered = config.storage.retainOnDelete ? previousClaim : undefined;
+    const remembered = config.coupling !== "volume" && config.storage.retainOnDelete
+        ? previousValue("claim") as Promise<ClaimRecord | undefined>
+        : undefined;
 
     if (config.coupling === "clusters") {
-        const coupling = new ClustersCoupling("clusters", { config, images: images.refs, echoSite: site }, { parent: site });
+        const coupling = new ClustersCoupling("clusters", { config, images: images.refs, echoSite: site, imagePlatform }, { parent: site });
         return { ...common, generatorUrl: coupling.generatorUrl, claim: remembered };
     }
 

@@ -4,8 +4,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { AppConfig, ClusterTarget, defaultNamespace } from "./config";
-import { ECHO_PORT, echoSelector, loadBalancerAddress, recommendedLabels, serviceUrl } from "./vocabulary";
+import { ARCH_LABEL, clusterFacts, readFailure } from "./cluster-read";
+import { AppConfig, ClusterTarget, defaultNamespace, Platform, PLATFORMS } from "./config";
+import { ECHO_PORT, echoSelector, httpOrigin, loadBalancerAddress, recommendedLabels, serviceUrl } from "./vocabulary";
 
 /** Server-side apply with force: the program's own value wins over another field manager's. */
 export const PATCH_FORCE = "pulumi.com/patchForce";
@@ -37,6 +38,16 @@ export interface ClusterSiteArgs {
      * claim with it) and the provider re-adopts both when they come back.
      */
     mayHoldRetainedClaim?: boolean;
+    /** The platform of the images this site's pods run, when known (program.ts imagePlatform). */
+    imagePlatform?: ImagePlatform;
+}
+
+export interface ImagePlatform {
+    platform: Platform;
+    /** Whether the platform is the deploying machine's (`platform` unset) rather than chosen. */
+    fromHost: boolean;
+    /** Whether this run deploys images the stack did not deploy before (then the nodes are read). */
+    newImages: pulumi.Input<boolean>;
 }
 
 /**
@@ -87,12 +98,17 @@ export class ClusterSite extends pulumi.ComponentResource {
     readonly config: AppConfig;
     /** The kube context and kubeconfig this site deploys with (unset = kubeconfig defaults). */
     readonly target: Partial<ClusterTarget>;
+    /** The cluster as messages name it. */
+    readonly clusterName: string;
+    /** Every pod's nodeSelector: the CPU architecture its images are built for, when known. */
+    readonly nodeSelector?: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ClusterSiteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Cluster", name, {}, opts);
         const { config } = args;
         this.config = config;
         this.target = args.target ?? {};
+        this.clusterName = this.target.context ? `the cluster of context ${this.target.context}` : "the cluster of the kubeconfig's current context";
         const retained = !!args.mayHoldRetainedClaim && config.storage.retainOnDelete;
         this.provider = new k8s.Provider(name, providerArgs(config, this.target, args.renderSubdir, retained), { parent: this });
         const child = this.childOptions();
@@ -138,7 +154,48 @@ export class ClusterSite extends pulumi.ComponentResource {
             imagePullSecrets: this.imagePullSecrets,
         }, child);
         this.serviceAccountName = serviceAccount.metadata.name;
+        if (args.imagePlatform) this.nodeSelector = this.architectureSelector(args.imagePlatform);
         this.registerOutputs({ namespace: this.namespaceName });
+    }
+
+    /**
+     * Pods go only to nodes of the images' architecture (`kubernetes.io/arch`, which every
+     * kubelet sets): elsewhere they would fail with `exec format error` until the
+     * Deployment await gives up after 10 minutes; this way they wait, visibly unschedulable,
+     * and an autoscaler that offers that architecture (Karpenter, GKE Autopilot) adds a node.
+     * When this run deploys new images, the nodes are read first: with `platform` unset and
+     * no node of this machine's architecture, the run is refused at preview (the images would
+     * never run there); with `platform` chosen, a warning says the pods will wait for such a
+     * node. The selector waits on that verdict, so a refusal registers no Deployment.
+     */
+    private architectureSelector(images: ImagePlatform): pulumi.Output<Record<string, string>> {
+        const arch = images.platform.split("/")[1];
+        const selector: Record<string, string> = { [ARCH_LABEL]: arch };
+        const facts = this.config.renderYamlTo === undefined ? clusterFacts(this.target) : undefined;
+        return pulumi.output(images.newImages).apply(async (newImages): Promise<Record<string, string>> => {
+            if (!newImages || !facts) return selector;
+            let present: boolean, seen: string[] = [];
+            try {
+                present = await facts.hasNodeWithArch(arch);
+                if (!present) seen = await facts.nodeArchitectures();
+            } catch (err) {
+                warn(`platform: could not read the nodes of ${this.clusterName} (${readFailure(err)}); not checked that a node ` +
+                    `runs ${images.platform} images (pods are still pinned to ${ARCH_LABEL}=${arch})`, this);
+                return selector;
+            }
+            if (present) return selector;
+            const nodes = seen.length ? `its nodes are ${seen.join(", ")}` : "it has no nodes";
+            const other = seen.find((a) => a !== "(unlabelled)" && PLATFORMS.includes(`linux/${a}` as Platform));
+            if (images.fromHost) {
+                throw new ArchitectureError(`platform: unset, so the images are built for this machine's ${images.platform}, but no node ` +
+                    `of ${this.clusterName} has ${ARCH_LABEL}=${arch} (${nodes}): its pods could never run. Refused. Set the nodes' ` +
+                    `platform: \`pulumi config set platform ${other ? `linux/${other}` : PLATFORMS.join("|")}\` ` +
+                    "(Docker builds it under emulation if this machine cannot run it natively).");
+            }
+            warn(`platform: ${images.platform} is set, but no node of ${this.clusterName} has ${ARCH_LABEL}=${arch} (${nodes}): ` +
+                "the pods wait, unschedulable, until a node of that architecture joins (an autoscaler may add one)", this);
+            return selector;
+        });
     }
 
     /** Options for resources placed in this cluster under `parent` (default: the site). */
@@ -154,6 +211,14 @@ export class ClusterSite extends pulumi.ComponentResource {
     }
 }
 
+/** A RunError: the engine prints its message alone, without a stack trace. */
+export class ArchitectureError extends pulumi.RunError {
+    constructor(message: string) {
+        super(message);
+        this.name = "ArchitectureError";
+    }
+}
+
 export function dockerConfigJson(server: string, username: string, password: string): string {
     const auth = Buffer.from(`${username}:${password}`).toString("base64");
     return JSON.stringify({ auths: { [server]: { username, password, auth } } });
@@ -165,6 +230,14 @@ export const notices: string[] = [];
 export function warn(message: string, resource: pulumi.Resource): void {
     notices.push(message);
     if (pulumi.runtime.hasEngine()) void pulumi.log.warn(message, resource);
+}
+
+/** What the program told the user, not as a warning (kept for tests; under a real engine an info diagnostic on its resource). */
+export const informed: string[] = [];
+
+export function inform(message: string, resource: pulumi.Resource): void {
+    informed.push(message);
+    if (pulumi.runtime.hasEngine()) void pulumi.log.info(message, resource);
 }
 
 /**
@@ -272,7 +345,7 @@ export function echoEndpoint(site: ClusterSite): EchoEndpoint {
         externalUrl = routeSpec.apply((s) => s?.host ? `https://${s.host}/data` : "(route host pending)");
     } else if (serviceType === "LoadBalancer") {
         externalUrl = loadBalancerAddress(service)
-            .apply((address) => address ? `http://${address}:${ECHO_PORT}/data` : "(load balancer address pending)");
+            .apply((address) => address ? `${httpOrigin(address, ECHO_PORT)}/data` : "(load balancer address pending)");
     } else if (serviceType === "NodePort") {
         externalUrl = service.spec.apply((s) => `http://<node-address>:${s?.ports?.[0]?.nodePort}/data`);
     }

@@ -2,6 +2,7 @@
 // Services. Written once here, below both the cluster site and the workload specs, so each
 // of them imports it and neither imports the other's vocabulary.
 import * as crypto from "crypto";
+import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig } from "./config";
@@ -63,6 +64,15 @@ export function echoSelector(config: AppConfig): Record<string, string> {
  */
 export function serviceUrl(service: k8s.core.v1.Service, port: number): pulumi.Output<string> {
     return pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${port}`;
+}
+
+/**
+ * `http://HOST:PORT` as the WHATWG URL standard writes it (Node's URL): an IPv6 address in
+ * brackets (`fd00::1` -> `http://[fd00::1]:8080`), a host name lower-cased. A load balancer's
+ * `status.loadBalancer.ingress[].ip` is a bare address, IPv6 on single-stack IPv6 clusters.
+ */
+export function httpOrigin(host: string, port: number): string {
+    return new URL(`http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`).origin;
 }
 
 /** The address a LoadBalancer Service got (host name or IP), once it has one. */

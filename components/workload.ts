@@ -2,7 +2,7 @@
 // Pod Security "restricted" contexts, probes, resources and the data volume.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, ContainerName } from "./config";
+import { AppConfig, ContainerName, ECHO_IS_OWN_WORKLOAD } from "./config";
 import type { ClusterSite } from "./site";
 import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "./vocabulary";
 
@@ -14,6 +14,9 @@ type Volume = k8s.types.input.core.v1.Volume;
 const SCRIPTS = "/app";
 export const DATA_DIR = "/data";
 export const DATA_VOLUME = "data";
+/** Where echo in upstream mode keeps its copy of the upstream's file (CACHE_DIR), on disk rather than in memory. */
+export const CACHE_DIR = "/cache";
+export const CACHE_VOLUME = "cache";
 /** The non-root user the images are built for (USER 10001:0). */
 export const APP_UID = 10001;
 /** The programs exit within 2 s of SIGTERM; leave margin, but don't stall rollouts. */
@@ -52,6 +55,11 @@ export function dataVolumeSizeLimit(maxLines: number): string {
 
 export function emptyDirDataVolume(config: AppConfig): Volume {
     return { name: DATA_VOLUME, emptyDir: { sizeLimit: dataVolumeSizeLimit(config.maxLines) } };
+}
+
+/** echo's copy of the upstream's file: at most two copies at once (the one served and the next), like the data volume. */
+export function echoCacheVolume(config: AppConfig): Volume {
+    return { name: CACHE_VOLUME, emptyDir: { sizeLimit: dataVolumeSizeLimit(config.maxLines) } };
 }
 
 function baseContainer(config: AppConfig, name: ContainerName, image: Input<string>): Container {
@@ -94,7 +102,8 @@ export type EchoSource = { dataDir: string } | { upstreamUrl: Input<string> };
 
 /**
  * echo (on ECHO_PORT) or the adapter (the echo image serving the generator's file on
- * ADAPTER_PORT): reads a mounted file read-only, or an upstream URL with no volume at all.
+ * ADAPTER_PORT): reads a mounted file read-only, or an upstream URL, keeping its copy in
+ * the cache volume (echoCacheVolume), so its memory does not grow with maxLines.
  */
 export function echoContainer(config: AppConfig, name: "echo" | "adapter", image: Input<string>, source: EchoSource): Container {
     const port = name === "echo" ? ECHO_PORT : ADAPTER_PORT;
@@ -104,9 +113,13 @@ export function echoContainer(config: AppConfig, name: "echo" | "adapter", image
         ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
         env: [
             { name: "PORT", value: String(port) },
-            fileMode ? { name: "DATA_DIR", value: source.dataDir } : { name: "UPSTREAM_URL", value: source.upstreamUrl },
+            ...(fileMode
+                ? [{ name: "DATA_DIR", value: source.dataDir }]
+                : [{ name: "UPSTREAM_URL", value: source.upstreamUrl }, { name: "CACHE_DIR", value: CACHE_DIR }]),
         ],
-        volumeMounts: fileMode ? [{ name: DATA_VOLUME, mountPath: source.dataDir, readOnly: true }] : [],
+        volumeMounts: fileMode
+            ? [{ name: DATA_VOLUME, mountPath: source.dataDir, readOnly: true }]
+            : [{ name: CACHE_VOLUME, mountPath: CACHE_DIR }],
         readinessProbe: httpProbe("/ready", "http", 5),
         livenessProbe: httpProbe("/healthz", "http", 10),
     };
@@ -163,6 +176,7 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
                     automountServiceAccountToken: false,
                     imagePullSecrets: site.imagePullSecrets,
                     enableServiceLinks: false,
+                    nodeSelector: site.nodeSelector,
                     securityContext: podSecurityContext(config),
                     terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
                     containers: args.containers,
@@ -181,20 +195,29 @@ export function workloadDeployment(name: string, args: WorkloadArgs, opts: pulum
 }
 
 /**
- * Whether echo gets a PodDisruptionBudget: when it has several replicas, except in `volume`
- * with ReadWriteOnce, where all of them share the generator's node and a budget would make
- * that node's drain impossible (see couplings/volume.ts).
+ * Whether echo gets a PodDisruptionBudget: where echo is its own Deployment with several
+ * replicas, except in `volume` with ReadWriteOnce, where all of them share the generator's
+ * node and a budget would make that node's drain impossible (see couplings/volume.ts).
  */
 export function echoBudgetWanted(config: AppConfig): boolean {
-    return config.echoReplicas > 1 && !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
+    return ECHO_IS_OWN_WORKLOAD.includes(config.coupling) && config.echoReplicas > 1 &&
+        !(config.coupling === "volume" && config.storage.accessMode === "ReadWriteOnce");
 }
 
-/** Keeps at least one pod of the echo Deployment through voluntary disruptions when it has several. */
-export function echoDisruptionBudget(config: AppConfig, site: ClusterSite,
-    opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
+/**
+ * Keeps at least one echo pod through voluntary disruptions when echo has several. One
+ * budget, a child of the site (like the echo Service), so it keeps its URN whatever the
+ * coupling and a switch updates it in place. Owned by a coupling component it would change
+ * URN on a switch: Pulumi creates the new one before deleting the old, and for that while two
+ * budgets select the same pods, so every eviction of them is refused ("This pod has more than
+ * one PodDisruptionBudget, which the eviction subresource does not support": kubernetes
+ * pkg/registry/core/pod/storage/eviction.go) and a node drain stalls.
+ */
+export function echoDisruptionBudget(site: ClusterSite): k8s.policy.v1.PodDisruptionBudget | undefined {
+    const { config } = site;
     if (!echoBudgetWanted(config)) return undefined;
     return new k8s.policy.v1.PodDisruptionBudget("echo", {
         metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(config, "echo") } },
-    }, opts);
+    }, site.childOptions());
 }

@@ -6,7 +6,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- resources are untyped property bags */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, loadConfig } from "../components/config";
+import { ClusterFacts, setClusterFactsSource, StorageClassFacts } from "../components/cluster-read";
+import { AppConfig, ClusterTarget, loadConfig } from "../components/config";
 import { deployStack, StackOutputs } from "../components/program";
 
 export const PROJECT = "app-coupling";
@@ -69,6 +70,38 @@ export interface EvaluateOptions {
      * (digests) is unknown, and outputs that depend on it are reported as UNKNOWN.
      */
     preview?: boolean;
+    /** What the mock's load balancers report in `status.loadBalancer.ingress[0]` (default: `{ ip: MOCK_LB_ADDRESS }`). */
+    loadBalancerIngress?: { ip?: string; hostname?: string };
+    /**
+     * What the program reads from its clusters (components/cluster-read.ts), by kube context
+     * ("" = the kubeconfig's current one); unset = no cluster can be read, so nothing is
+     * checked, as in render mode. An Error value makes every read of that cluster fail with it.
+     */
+    clusters?: Record<string, FakeCluster | Error>;
+}
+
+/** A cluster as the program's reads see it. */
+export interface FakeCluster {
+    storageClasses?: StorageClassFacts[];
+    /** `namespace/name` of the claims that exist. */
+    claims?: string[];
+    /** `kubernetes.io/arch` of each node. */
+    nodeArchitectures?: string[];
+    /** Available PersistentVolumes of no class. */
+    classlessVolumes?: { capacity: string; accessModes: string[] }[];
+}
+
+function fakeFacts(clusters: Record<string, FakeCluster | Error>, target: Partial<ClusterTarget>): ClusterFacts | undefined {
+    const cluster = clusters[target.context ?? ""];
+    if (cluster === undefined) return undefined;
+    const read = <T>(f: (c: FakeCluster) => T) => (cluster instanceof Error ? Promise.reject(cluster) : Promise.resolve(f(cluster)));
+    return {
+        claimExists: (namespace, name) => read((c) => (c.claims ?? []).includes(`${namespace}/${name}`)),
+        storageClasses: () => read((c) => c.storageClasses ?? []),
+        availableClasslessVolumes: () => read((c) => c.classlessVolumes ?? []),
+        hasNodeWithArch: (arch) => read((c) => (c.nodeArchitectures ?? []).includes(arch)),
+        nodeArchitectures: () => read((c) => [...new Set(c.nodeArchitectures ?? [])].sort()),
+    };
 }
 
 /** An output a preview cannot know yet. */
@@ -90,8 +123,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>, opts
         if (type === "kubernetes:core/v1:Service") {
             state.spec.clusterIP = "10.96.0.10";
             if (state.spec.type === "LoadBalancer") {
-                state.status = { loadBalancer: { ingress: [{ ip: MOCK_LB_ADDRESS }] } };
-                placeholders.push({ value: MOCK_LB_ADDRESS, what: "load-balancer address (a real one is known only once the cloud assigns it; set clusters.generatorUrl)" });
+                const ingress = opts.loadBalancerIngress ?? { ip: MOCK_LB_ADDRESS };
+                state.status = { loadBalancer: { ingress: [ingress] } };
+                placeholders.push({ value: ingress.hostname ?? ingress.ip ?? MOCK_LB_ADDRESS, what: "load-balancer address (a real one is known only once the cloud assigns it; set clusters.generatorUrl)" });
             }
             if (state.spec.type === "NodePort") state.spec.ports = state.spec.ports.map((p: object) => ({ ...p, nodePort: 30080 }));
         }
@@ -158,7 +192,31 @@ export let lastWarnings: string[] = [];
 export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
     const warnings: string[] = [];
     lastWarnings = warnings;
-    return withPlainStackTraces(() => collectingWarnings(warnings, () => evaluateQuietly(values, opts, warnings)));
+    return withPlainStackTraces(() => collectingWarnings(warnings,
+        () => failingOnUnhandledRejections(() => evaluateQuietly(values, opts, warnings))));
+}
+
+/**
+ * An error thrown while a resource's inputs resolve (a check inside an apply) rejects
+ * nothing the program returns: the language host fails the program on such an unhandled
+ * rejection, and so does an evaluation.
+ */
+async function failingOnUnhandledRejections<T>(fn: () => Promise<T>): Promise<T> {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+    process.on("unhandledRejection", onUnhandled);
+    const settle = async () => { for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve)); };
+    try {
+        const result = await fn();
+        await settle();
+        if (unhandled.length) throw unhandled[0];
+        return result;
+    } catch (err) {
+        await settle(); // the same error often rejects other inputs too: keep them out of the next evaluation
+        throw err;
+    } finally {
+        process.off("unhandledRejection", onUnhandled);
+    }
 }
 
 /**
@@ -216,6 +274,8 @@ async function evaluateQuietly(values: Record<string, unknown>, opts: EvaluateOp
     }
     pulumi.runtime.setAllConfig(config, (opts.secretKeys ?? []).map((k) => `${PROJECT}:${k}`));
 
+    const clusters = opts.clusters ?? {};
+    setClusterFactsSource((target) => fakeFacts(clusters, target));
     const appConfig = loadConfig({ hostArch: opts.hostArch ?? "x64" });
     const stack: StackOutputs = deployStack(appConfig, { imagesDir: opts.imagesDir });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tear down what scripts/up.sh made (`npm run down`): the dev stack's resources,
 # the kind clusters up.sh created and the local registry container, by their exact names only.
-# The dev stack itself (its config and history) is kept.
+# The dev stack itself (its config and history) is kept. LoadBalancer Services that
+# cloud-provider-kind provisioned are released first, whether it still runs or not (lib.sh).
 set -euo pipefail
 
 script_dir="${BASH_SOURCE[0]%/*}"
@@ -9,7 +10,7 @@ script_dir="${BASH_SOURCE[0]%/*}"
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$script_dir/lib.sh"
 
-# kubectl is not needed to tear down; the engine is (kind deletes containers).
+# kubectl is optional (it releases LoadBalancer Services, see lib.sh); the engine is needed (kind deletes containers).
 require_tools pulumi docker kind
 require_docker_engine
 cd_repo_root
@@ -24,6 +25,10 @@ if ! pulumi whoami >/dev/null 2>&1; then
 elif ! pulumi stack select "$STACK" >/dev/null 2>&1; then
   log "no Pulumi stack '$STACK': nothing to destroy"
 else
+  # LoadBalancer Services first: with cloud-provider-kind stopped their deletion never ends
+  while IFS= read -r name; do
+    if kind_cluster_exists "$name"; then release_load_balancers "kind-$name"; fi
+  done < <(stack_kind_clusters)
   log "destroying stack $STACK"
   if ! pulumi destroy --yes --stack "$STACK"; then
     # Stop here: deleting the cluster now would orphan whatever the state still tracks.
@@ -51,6 +56,7 @@ for name in "${to_delete[@]}"; do
   fi
 done
 rm -f "$created_file"
+for name in "${!seen[@]}"; do remove_load_balancer_containers "$name"; done
 
 # 3. The registry container (its images go with it).
 if docker inspect "$REGISTRY_NAME" >/dev/null 2>&1; then

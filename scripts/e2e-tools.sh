@@ -6,7 +6,7 @@
 #   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#                     etcd, kwok, kwokctl
+#                     etcd, kwok, kwokctl, helm
 #     plugins/        pulumi-resource-docker (kept off PATH: the suites install it into
 #                     their PULUMI_HOME as the version @pulumi/docker asks for)
 #     stamps/<tool>   the wanted version a binary was built at (reused while it matches)
@@ -19,7 +19,7 @@
 # Usage: scripts/e2e-tools.sh [--force] [TOOL...]
 #   --force  rebuild even when the stamp matches (the Go module/build caches stay
 #            warm: this is how the "warm" build time is measured)
-#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok docker-provider
+#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok helm docker-provider
 #
 # Module sources stay in Go's module cache and objects in Go's build cache; only the
 # binaries land in bin/ (and plugins/). Nothing is downloaded from anywhere but the Go
@@ -33,7 +33,8 @@
 #   APP_COUPLING_TF_DOCKER_SRC      github.com/kreuzwerker/terraform-provider-docker (its
 #                                   upstream): pulumi-resource-docker
 # Nothing of those trees is committed; they are laid out under src/ and built there.
-# (On the internet none of this is needed: the Pulumi CLI downloads both plugins itself.)
+# (With internet access none of this is needed: the Pulumi CLI ships the language host
+# and downloads the Docker provider itself.)
 set -euo pipefail
 
 TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
@@ -70,6 +71,11 @@ K8S_PROVIDER_VERSION="4.25.0-dev.20260115033456+f47bc2d6f199"
 KUBE_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.16"
 KWOK_VERSION="v0.8.0"
+# Helm, for `npm run bench:deploy`'s peer (a chart of the rendered manifests). v4, the
+# current major: Helm 3 gets security fixes only since its final feature release
+# (2026-09-09; none after 2027-02-10), and v4 applies server-side, as Pulumi and the
+# bench's `kubectl apply --server-side` do, so the peers do the same kind of work.
+HELM_VERSION="v4.3.1"
 
 export GOFLAGS="-buildvcs=false"
 export GOTOOLCHAIN=local
@@ -94,8 +100,9 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     pulumi | langhost | k8s-provider | kube | etcd | kwok) ONLY+=("$arg") ;;
+    helm) ONLY+=("$arg") ;;
     docker-provider) ONLY+=("$arg") ;;
-    -h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -110,6 +117,7 @@ wanted() { # wanted TOOL -> the stamp content for TOOL
     kube) echo "kube $KUBE_VERSION $go_version" ;;
     etcd) echo "etcd $ETCD_VERSION $go_version" ;;
     kwok) echo "kwok $KWOK_VERSION $go_version" ;;
+    helm) echo "helm $HELM_VERSION $go_version" ;;
     docker-provider) echo "docker-provider $DOCKER_PROVIDER_VERSION pulumi-docker@$(src_commit "$PULUMI_DOCKER_SRC" HEAD) upstream@$(docker_upstream_pin) $go_version" ;;
   esac
 }
@@ -122,6 +130,7 @@ binaries() { # binaries TOOL -> the files TOOL puts into bin/
     kube) echo kube-apiserver kube-controller-manager kube-scheduler kubectl ;;
     etcd) echo etcd ;;
     kwok) echo kwok kwokctl ;;
+    helm) echo helm ;;
     docker-provider) echo ../plugins/pulumi-resource-docker ;;
   esac
 }
@@ -355,6 +364,20 @@ build_docker_provider() {
     github.com/pulumi/pulumi-docker/provider/v5/cmd/pulumi-resource-docker)
 }
 
+build_helm() {
+  local dir="$SRC/helm"
+  new_wrapper "$dir" app-coupling-tools/helm "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "helm.sh/helm/v4@$HELM_VERSION")
+  copy_replaces "$(mod_file helm.sh/helm/v4 "$HELM_VERSION")" "$dir"
+  tools_go "$dir" helm.sh/helm/v4/cmd/helm
+  # the version stamps helm's own Makefile sets (the Kubernetes version it reports comes
+  # from the client-go in its build info)
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/helm" \
+      -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.metadata= -X helm.sh/helm/v4/internal/version.gitTreeState=clean" \
+      helm.sh/helm/v4/cmd/helm)
+}
+
 run_tool() {
   local tool="$1" fn start secs kind reason
   fn="build_${tool//-/_}"
@@ -391,6 +414,7 @@ run_tool() {
 }
 
 ALL=(pulumi langhost k8s-provider kube etcd kwok)
+ALL+=(helm)
 ALL+=(docker-provider)
 ((${#ONLY[@]})) || ONLY=("${ALL[@]}")
 failed=()

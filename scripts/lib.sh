@@ -91,14 +91,67 @@ stack_kind_clusters() {
     for side in generator echo; do
       context="$(pulumi config get --path "clusters.${side}.context" --stack "$STACK" 2>/dev/null || true)"
       if [[ "$context" == kind-* ]]; then printf '%s\n' "${context#kind-}"
-      else warn "clusters.${side}.context '${context}' is not a kind context: not creating a cluster for it"
+      else warn "clusters.${side}.context '${context}' is not a kind context: left alone (no kind cluster is made or removed for it)"
       fi
     done
   else
     context="$(pulumi config get context --stack "$STACK" 2>/dev/null || true)"
     if [[ -z "$context" ]]; then printf '%s\n' "$CLUSTER_NAME"
     elif [[ "$context" == kind-* ]]; then printf '%s\n' "${context#kind-}"
-    else warn "context '${context}' is not a kind context: not creating a cluster for it"
+    else warn "context '${context}' is not a kind context: left alone (no kind cluster is made or removed for it)"
     fi
   fi
+}
+
+# The cleanup finalizer a cloud controller (on kind: cloud-provider-kind) puts on every
+# LoadBalancer Service it provisions; only that controller removes it, after deleting the
+# load balancer. With the controller stopped, deleting the Service never completes, and
+# `pulumi destroy` (and the namespace's deletion) wait for it until they time out.
+LB_FINALIZER="service.kubernetes.io/load-balancer-cleanup"
+# The label cloud-provider-kind gives each load-balancer container (value: the kind cluster).
+CPK_CLUSTER_LABEL="io.x-k8s.cloud-provider-kind.cluster"
+
+# release_load_balancers CONTEXT: the dev stack's LoadBalancer Services in that cluster
+# that carry the finalizer are deleted now; a running cloud-provider-kind releases them
+# within seconds. Any still there after LB_RELEASE_SECONDS (default 30) have no controller
+# to release them: the finalizer is removed (there is no cloud load balancer to leak on
+# kind; its container, if one was made, is removed with the cluster), so the deletion,
+# and then `pulumi destroy`, complete. Needs kubectl; without it, says what may hang.
+release_load_balancers() {
+  local context="$1" wait="${LB_RELEASE_SECONDS:-30}" ns name finalizers rest f fin
+  if ! command -v kubectl >/dev/null 2>&1; then
+    warn "kubectl not found: not releasing LoadBalancer Services in ${context}; if cloud-provider-kind is not running, 'pulumi destroy' waits for them"
+    return 0
+  fi
+  local selector="app.kubernetes.io/part-of=app-coupling,app.kubernetes.io/instance=${STACK}"
+  local jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}{" "}{.metadata.name}{" "}{.metadata.finalizers[*]}{"\n"}{end}'
+  local held=()
+  while read -r ns name finalizers; do
+    [[ -n "$name" && " $finalizers " == *" $LB_FINALIZER "* ]] && held+=("$ns/$name")
+  done < <(kubectl --context "$context" get services -A -l "$selector" -o "jsonpath=$jsonpath" 2>/dev/null || true)
+  ((${#held[@]} > 0)) || return 0
+  for f in "${held[@]}"; do
+    log "deleting LoadBalancer Service ${f} in ${context} (its ${LB_FINALIZER} finalizer waits for cloud-provider-kind)"
+    kubectl --context "$context" delete service -n "${f%%/*}" "${f#*/}" --wait=false >/dev/null 2>&1 || true
+  done
+  for f in "${held[@]}"; do
+    ns="${f%%/*}" name="${f#*/}"
+    kubectl --context "$context" wait --for=delete --timeout="${wait}s" -n "$ns" "service/$name" >/dev/null 2>&1 && continue
+    finalizers="$(kubectl --context "$context" get service -n "$ns" "$name" -o 'jsonpath={.metadata.finalizers[*]}' 2>/dev/null)" || continue
+    rest=""
+    for fin in $finalizers; do [[ "$fin" == "$LB_FINALIZER" ]] || rest+="${rest:+,}\"$fin\""; done
+    warn "service ${ns}/${name} in ${context} was not released in ${wait}s (cloud-provider-kind is not running): removing its ${LB_FINALIZER} finalizer"
+    kubectl --context "$context" patch service -n "$ns" "$name" --type=merge -p "{\"metadata\":{\"finalizers\":[${rest}]}}" >/dev/null
+  done
+}
+
+# remove_load_balancer_containers CLUSTER: cloud-provider-kind's load-balancer containers
+# for a deleted kind cluster (left behind when it was stopped before the cluster went).
+remove_load_balancer_containers() {
+  local id
+  while read -r id; do
+    [[ -n "$id" ]] || continue
+    log "removing cloud-provider-kind load-balancer container ${id} of cluster $1"
+    docker rm -f "$id" >/dev/null 2>&1 || true
+  done < <(docker ps -aq --filter "label=${CPK_CLUSTER_LABEL}=$1" 2>/dev/null || true)
 }

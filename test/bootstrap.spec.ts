@@ -42,6 +42,7 @@ case "$1" in
     else [[ "$FAKE_STATE" == fresh ]] && exit 1; echo '[{}]'
     fi ;;
   exec) [[ "$2" == -i ]] && read_stdin ;;
+  ps) [[ -n "\${FAKE_CPK_CONTAINER:-}" && "$*" == *"cloud-provider-kind.cluster=app-coupling"* ]] && echo "$FAKE_CPK_CONTAINER" ;;
 esac
 exit 0`,
     kind: `
@@ -53,6 +54,15 @@ esac
 exit 0`,
     kubectl: `
 [[ "$*" == *"-f -"* ]] && read_stdin
+# FAKE_LB=held|released: the dev stack has a LoadBalancer Service carrying cloud-provider-kind's
+# cleanup finalizer (and one more); "released" = cloud-provider-kind runs and lets it go
+lb="app-coupling-dev-generator generator-1a2b"
+finalizers="service.kubernetes.io/load-balancer-cleanup example.com/keep"
+case "$*" in
+  *"get services -A"*) [[ -n "\${FAKE_LB:-}" ]] && echo "$lb $finalizers" ;;
+  *"wait --for=delete"*) [[ "\${FAKE_LB:-}" == released ]] || exit 1 ;;
+  *"get service -n"*) echo "$finalizers" ;;
+esac
 exit 0`,
     pulumi: `
 case "$1 \${2:-}" in
@@ -321,12 +331,59 @@ describe("local bootstrap scripts", () => {
                 "docker info",
                 "pulumi whoami",
                 "pulumi stack select dev",
+                "pulumi config get coupling --stack dev",
+                "pulumi config get context --stack dev",
+                "kind get clusters",
                 "pulumi destroy --yes --stack dev",
                 "kind get clusters",
                 "kind delete cluster --name app-coupling",
+                "docker ps -aq --filter label=io.x-k8s.cloud-provider-kind.cluster=app-coupling",
                 "docker inspect kind-registry",
                 "docker rm -f kind-registry",
             ]);
+            assert.match(r.stderr, /kubectl not found: not releasing LoadBalancer Services in kind-app-coupling/);
+        });
+
+        // Issue 17 item 6: the generator's LoadBalancer Service carries the cleanup finalizer
+        // that only a running cloud-provider-kind removes (k8s.io/cloud-provider's service
+        // controller adds service.kubernetes.io/load-balancer-cleanup before it provisions).
+        describe("LoadBalancer Services cloud-provider-kind provisioned", () => {
+            const lbCommands = (sb: Sandbox) => commands(sb).filter((c) => c.startsWith("kubectl") || c.startsWith("pulumi destroy"));
+            const release = [
+                "kubectl --context kind-app-coupling get services -A -l app.kubernetes.io/part-of=app-coupling,app.kubernetes.io/instance=dev " +
+                "-o jsonpath={range .items[?(@.spec.type==\"LoadBalancer\")]}{.metadata.namespace}{\" \"}{.metadata.name}{\" \"}{.metadata.finalizers[*]}{\"\\n\"}{end}",
+                "kubectl --context kind-app-coupling delete service -n app-coupling-dev-generator generator-1a2b --wait=false",
+                "kubectl --context kind-app-coupling wait --for=delete --timeout=30s -n app-coupling-dev-generator service/generator-1a2b",
+            ];
+
+            it("with cloud-provider-kind running: deleted first and released by it, then pulumi destroy; no finalizer touched", () => {
+                const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+                const r = run(sb, downScript, { env: { FAKE_STATE: "existing", FAKE_LB: "released" } });
+                assert.equal(r.status, 0, output(r));
+                assert.deepEqual(lbCommands(sb), [...release, "pulumi destroy --yes --stack dev"]);
+            });
+
+            it("with it stopped: after the wait, only its finalizer is removed (others kept), so pulumi destroy cannot hang", () => {
+                const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+                const r = run(sb, downScript, { env: { FAKE_STATE: "existing", FAKE_LB: "held", LB_RELEASE_SECONDS: "5" } });
+                assert.equal(r.status, 0, output(r));
+                assert.deepEqual(lbCommands(sb), [
+                    ...release.map((c) => c.replace("--timeout=30s", "--timeout=5s")),
+                    "kubectl --context kind-app-coupling get service -n app-coupling-dev-generator generator-1a2b -o jsonpath={.metadata.finalizers[*]}",
+                    "kubectl --context kind-app-coupling patch service -n app-coupling-dev-generator generator-1a2b --type=merge " +
+                    "-p {\"metadata\":{\"finalizers\":[\"example.com/keep\"]}}",
+                    "pulumi destroy --yes --stack dev",
+                ]);
+                assert.match(r.stderr, /not released in 5s \(cloud-provider-kind is not running\): removing its service\.kubernetes\.io\/load-balancer-cleanup finalizer/);
+            });
+
+            it("a load-balancer container cloud-provider-kind left for the deleted cluster is removed with it", () => {
+                const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+                const r = run(sb, downScript, { env: { FAKE_STATE: "existing", FAKE_CPK_CONTAINER: "c0ffee" } });
+                assert.equal(r.status, 0, output(r));
+                const cmds = commands(sb);
+                assert.ok(cmds.indexOf("docker rm -f c0ffee") > cmds.indexOf("kind delete cluster --name app-coupling"), cmds.join("\n"));
+            });
         });
 
         it("when nothing exists, deletes nothing", () => {

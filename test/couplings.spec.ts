@@ -368,7 +368,7 @@ describe("coupling: service", () => {
         assert.ok(!selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "echo").inputs.spec.template.metadata.labels));
     });
 
-    it("runs echo in upstream mode at the generator Service's real name and namespace, with no data volume", () => {
+    it("runs echo in upstream mode at the generator Service's real name and namespace, with no data volume, its copy on a cache emptyDir", () => {
         const svc = one(e, SERVICE, "generator");
         const echo = one(e, DEPLOYMENT, "echo");
         const c = container(echo, "echo");
@@ -376,9 +376,11 @@ describe("coupling: service", () => {
             PORT: "8000",
             // no hard-coded cluster domain: `<svc>.<ns>.svc` resolves through the pod's search path
             UPSTREAM_URL: `http://${svc.state.metadata.name}.${svc.inputs.metadata.namespace}.svc:8080`,
+            // the copy of the upstream's file on disk, not in memory (it may be 57 MB)
+            CACHE_DIR: "/cache",
         });
-        assert.deepEqual(c.volumeMounts, []);
-        assert.equal(podSpec(echo).volumes, undefined);
+        assert.deepEqual(c.volumeMounts, [{ name: "cache", mountPath: "/cache" }]);
+        assert.deepEqual(podSpec(echo).volumes, [{ name: "cache", emptyDir: { sizeLimit: "2Mi" } }]);
         assert.equal(echo.inputs.spec.replicas, 2);
         assert.deepEqual(echoBackends(e).map((d) => d.name), ["echo"]);
         assert.ok(one(e, PDB, "echo"));
@@ -428,23 +430,22 @@ describe("coupling: clusters", () => {
         assert.equal(ofType(e, DEPLOYMENT).length, 2);
     });
 
-    it("exposes the generator's adapter with a LoadBalancer, by default to any caller", () => {
+    it("exposes the generator's adapter with a LoadBalancer, by default to private addresses only", () => {
         const svc = one(e, SERVICE, "generator");
         assert.equal(svc.inputs.spec.type, "LoadBalancer");
-        assert.deepEqual(svc.inputs.spec.loadBalancerSourceRanges, ["0.0.0.0/0"]);
-        assert.equal(svc.inputs.spec.externalTrafficPolicy, "Local", "keeps callers' addresses for the NetworkPolicy");
+        assert.deepEqual(svc.inputs.spec.loadBalancerSourceRanges, ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]);
+        assert.equal(svc.inputs.spec.externalTrafficPolicy, "Cluster", "callers are filtered at the load balancer (issue 17 item 4)");
         assert.ok(selects(svc.inputs.spec.selector, one(e, DEPLOYMENT, "generator").inputs.spec.template.metadata.labels));
         const policy = one(e, NETWORK_POLICY, "adapter-ingress").inputs.spec;
-        assert.deepEqual(policy.ingress, [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8080, protocol: "TCP" }] }]);
+        assert.deepEqual(policy.ingress, [{ ports: [{ port: 8080, protocol: "TCP" }] }], "the adapter port, from what the load balancer lets through");
         assert.deepEqual(containers(one(e, DEPLOYMENT, "generator")).map((c) => c.name), ["generator", "adapter"]);
     });
 
-    it("clusters.allowFrom limits the adapter to echo's cluster, at the load balancer and in the NetworkPolicy", async () => {
+    it("clusters.allowFrom limits the adapter to echo's cluster at the load balancer", async () => {
         const ranges = ["198.51.100.0/24", "2001:db8::/32"];
         const r = await evaluate({ coupling: "clusters", clusters: { ...CLUSTERS, allowFrom: ranges } });
         assert.deepEqual(one(r, SERVICE, "generator").inputs.spec.loadBalancerSourceRanges, ranges);
-        assert.deepEqual(one(r, NETWORK_POLICY, "adapter-ingress").inputs.spec.ingress[0].from,
-            ranges.map((cidr) => ({ ipBlock: { cidr } })));
+        assert.equal(one(r, NETWORK_POLICY, "adapter-ingress").inputs.spec.ingress[0].from, undefined);
     });
 
     it("points echo at the generator Service's load-balancer address", () => {

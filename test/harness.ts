@@ -3,11 +3,30 @@
 import { isSecretValue, Evaluation, Registered } from "../lib/evaluate";
 
 export {
-    evaluate, EvaluateOptions, Evaluation, isSecretValue, kubernetesObjects, lastRegistered, minimalConfig, MOCK_LB_ADDRESS, Placeholder,
-    PROJECT, Registered, reveal, TWO_CLUSTERS,
+    evaluate, type EvaluateOptions, type Evaluation, isSecretValue, kubernetesObjects, lastRegistered, minimalConfig, MOCK_LB_ADDRESS,
+    type Placeholder, PROJECT, type Registered, reveal, TWO_CLUSTERS,
 } from "../lib/evaluate";
 
 // ---- helpers for assertions ----
+
+/**
+ * The URN the engine would give: the mock monitor prefixes only the immediate parent's
+ * type, the engine every ancestor's (`Parent$Child$kubernetes:...::name`, root stack
+ * excluded), so an object moved under another component would look unmoved here.
+ */
+export function engineUrn(e: Evaluation, r: Registered): string {
+    const parentOf = (x: Registered): Registered | undefined => {
+        if (!x.parentUrn) return undefined;
+        const [, , type, name] = x.parentUrn.split("::");
+        const found = e.resources.filter((p) => p.type === type.split("$").pop() && p.name === name);
+        return found.length === 1 ? found[0] : undefined;
+    };
+    const qualifiedType = (x: Registered): string => {
+        const parent = parentOf(x);
+        return parent ? `${qualifiedType(parent)}$${x.type}` : x.type;
+    };
+    return `${qualifiedType(r)}::${r.name}`;
+}
 
 export function ofType(e: Evaluation, type: string): Registered[] {
     return e.resources.filter((r) => r.type === type);

@@ -259,4 +259,47 @@ describe("images/generator/generator.sh", function () {
             });
         });
     }
+
+    // The image's tools are busybox applets (Alpine). busybox `tail -n N` holds the N lines
+    // in memory (57 MB at the largest maxLines, 10,000,000), where the generator container
+    // gets 32Mi; the trim must stream. Shown with busybox's own tools first on PATH and an
+    // address-space limit far below the file's size.
+    describe("under busybox ash with busybox's own tools, as in the image", function () {
+        const busybox = shells.find((x) => x.name === "busybox ash")!;
+        let bin = "";
+        before(function () {
+            if (!busybox.available) this.skip();
+            bin = path.join(tempDir(), "bin");
+            fs.mkdirSync(bin);
+            if (spawnSync("busybox", ["--install", "-s", bin]).status !== 0 || !fs.existsSync(path.join(bin, "tail"))) this.skip();
+        });
+
+        it("trims a file far larger than its memory limit: memory does not grow with MAX_LINES", async function () {
+            this.timeout(30_000);
+            const dir = tempDir();
+            const file = path.join(dir, "data");
+            const lines = 2_000_000; // 11 MB, under an 8 MiB address-space limit
+            const block = Array.from({ length: 1000 }, (_, i) => `${i}\n`).join("");
+            fs.writeFileSync(file, "32767\n" + block.repeat(lines / 1000 - 1) + block.split("\n").slice(1).join("\n"));
+            assert.equal(readLines(file).length, lines);
+            const child = spawn("busybox", ["sh", "-c", 'ulimit -v 8192 && exec sh "$0"', GENERATOR], {
+                env: { PATH: bin, DATA_DIR: dir, INTERVAL_SECONDS: "0.1", MAX_LINES: String(lines) },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            trackChild(child);
+            let stderr = "";
+            child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+            // the seeded first line goes with the first trim
+            await waitUntil("a trim", () => !fs.readFileSync(file, "utf8").startsWith("32767\n"), 20_000, 100);
+            child.kill("SIGTERM");
+            assert.equal((await finished(child, 2000)).code, 0, stderr);
+            assert.doesNotMatch(stderr, /out of memory|cannot rewrite/);
+            const after = readLines(file);
+            assert.equal(after.length, lines, "still MAX_LINES lines");
+            // the oldest lines went first: the file starts a few lines into the seeded 0, 1, 2, ...
+            const first = Number(after[0]);
+            assert.ok(first < 900 && after[1] === String(first + 1) && after[2] === String(first + 2), after.slice(0, 3).join(","));
+            assertNumbers(after.slice(-1));
+        });
+    });
 });

@@ -145,4 +145,4 @@ export function validateKubernetesObject(obj: unknown): string[] {
 }
 
 // ---- the objects of an evaluation: lib/objects.ts (shared with the render tool) ----
-export { KubernetesObject, kubernetesObjectsOf } from "../lib/objects";
+export { type KubernetesObject, kubernetesObjectsOf } from "../lib/objects";

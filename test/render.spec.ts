@@ -201,9 +201,9 @@ describe("scripts/render.ts", function () {
 
     it("--set reaches list items as `pulumi config set --path` does: clusters.allowFrom[0], [1]", () => {
         const docs = ok(runs.allowFrom);
-        const policies = docs.filter((d) => d.object.kind === "NetworkPolicy" && d.cluster.startsWith("generator-side"));
-        const cidrs = policies.flatMap((p) => p.object.spec.ingress.flatMap((r: { from?: { ipBlock?: { cidr: string } }[] }) =>
-            (r.from ?? []).flatMap((f) => f.ipBlock ? [f.ipBlock.cidr] : [])));
+        // allowFrom becomes the generator load balancer's source ranges (issue 17 item 4)
+        const services = docs.filter((d) => d.object.kind === "Service" && d.object.spec.type === "LoadBalancer" && d.cluster.startsWith("generator-side"));
+        const cidrs = services.flatMap((svc) => svc.object.spec.loadBalancerSourceRanges ?? []);
         assert.deepEqual(cidrs.sort(), ["10.0.0.0/8", "192.0.2.0/24"]);
     });
 

@@ -1,2 +1,2 @@
 // The stack-file reader lives in lib/stacks.ts (shared with the render tool).
-export { ESC_STAND_IN, readStackFile, REPO, StackFile, stackFiles, standInStackOutputs } from "../lib/stacks";
+export { ESC_STAND_IN, readStackFile, REPO, type StackFile, stackFiles, standInStackOutputs } from "../lib/stacks";

@@ -23,12 +23,72 @@ describe("GitHub workflow and update configuration", () => {
         const workflow = YAML.parse(fs.readFileSync(path.join(repoRoot, ".github/workflows/ci.yml"), "utf8"));
         assert.deepEqual(workflow.jobs.test.strategy.matrix.node, [22, 24]);
         const uses = [...text.matchAll(/uses:\s*([^\s#]+)/g)].map((m) => m[1]).filter((u) => !u.startsWith("./"));
-        const wanted: Record<string, string> = { "actions/checkout": "v6", "actions/setup-node": "v6", "pulumi/actions": "v7" };
+        // the current majors, each on the node24 runtime (their action.yml `runs.using`)
+        const wanted: Record<string, string> = {
+            "actions/checkout": "v6", "actions/setup-node": "v6", "pulumi/actions": "v7",
+            "aws-actions/configure-aws-credentials": "v6", "google-github-actions/auth": "v3", "google-github-actions/get-gke-credentials": "v3",
+        };
         assert.ok(uses.length >= 5, uses.join(", "));
         for (const ref of uses) {
             const [name, version] = ref.split("@");
             assert.equal(version, wanted[name], `${ref}: expected ${name}@${wanted[name]}`);
         }
+    });
+
+    // Issue 17 item 8: EKS and GKE kubeconfigs call `aws eks get-token` / gke-gcloud-auth-plugin,
+    // which need cloud credentials on the runner; a kubeconfig secret alone cannot log in.
+    describe("cluster access from CI", () => {
+        const action = () => YAML.parse(fs.readFileSync(path.join(repoRoot, ".github/actions/stack-setup/action.yml"), "utf8"));
+        const step = (name: string) => action().runs.steps.find((s: any) => s.name === name || s.uses?.startsWith(name));
+
+        it("gets OIDC credentials with the clouds' own actions, each step only for its cloud, kubeconfig written otherwise", () => {
+            assert.equal(step("aws-actions/configure-aws-credentials").if, "inputs.cloud == 'aws'");
+            assert.equal(step("aws-actions/configure-aws-credentials").with["role-to-assume"], "${{ inputs.aws-role-arn }}");
+            assert.match(step("EKS kubeconfig").run, /aws eks update-kubeconfig --name "\$EKS_CLUSTER" --region "\$EKS_REGION" --kubeconfig "\$RUNNER_TEMP\/kubeconfig"/);
+            assert.equal(step("google-github-actions/auth").if, "inputs.cloud == 'gcp'");
+            assert.equal(step("google-github-actions/auth").with.workload_identity_provider, "${{ inputs.gcp-workload-identity-provider }}");
+            assert.equal(step("google-github-actions/get-gke-credentials").if, "inputs.cloud == 'gcp'");
+            assert.equal(step("Write kubeconfig").if, "inputs.cloud == ''");
+        });
+
+        it("every job that reaches a cluster may ask GitHub for an OIDC token, and passes its stack's cloud settings", () => {
+            const workflow = YAML.parse(fs.readFileSync(path.join(repoRoot, ".github/workflows/ci.yml"), "utf8"));
+            const jobs = Object.entries(workflow.jobs as Record<string, any>)
+                .filter(([, job]) => job.steps.some((s: any) => s.uses === "./.github/actions/stack-setup"));
+            assert.deepEqual(jobs.map(([n]) => n).sort(), ["deploy-staging", "preview-prod", "preview-staging"]);
+            for (const [name, job] of jobs) {
+                assert.equal(job.permissions?.["id-token"], "write", name);
+                const inputs = job.steps.find((s: any) => s.uses === "./.github/actions/stack-setup").with;
+                const prefix = inputs.stack === "prod" ? "PROD" : "STAGING";
+                assert.equal(inputs.cloud, `\${{ vars.${prefix}_CLOUD }}`, name);
+                for (const key of ["aws-role-arn", "aws-region", "eks-cluster", "gcp-workload-identity-provider", "gcp-service-account", "gke-cluster", "gke-location"]) {
+                    assert.equal(inputs[key], `\${{ vars.${prefix}_${key.toUpperCase().replace(/-/g, "_")} }}`, `${name} ${key}`);
+                }
+            }
+        });
+
+        describe("refuses incomplete settings before anything runs", () => {
+            const check = (env: Record<string, string>) => spawnSync("bash", ["-c", step("Check how to reach the cluster").run], {
+                encoding: "utf8", env: { PATH: process.env.PATH, STACK: "staging", HAS_KUBECONFIG: "false", ...env },
+            });
+            const cases: [string, Record<string, string>, RegExp | undefined][] = [
+                ["nothing", {}, /needs kubeconfig \(or cloud: aws\|gcp\)/],
+                ["a kubeconfig", { HAS_KUBECONFIG: "true" }, undefined],
+                ["aws without its cluster", { CLOUD: "aws", AWS_ROLE_ARN: "arn:aws:iam::1:role/r", AWS_REGION_INPUT: "eu-west-1" }, /needs eks-cluster/],
+                ["aws complete", { CLOUD: "aws", AWS_ROLE_ARN: "arn:aws:iam::1:role/r", AWS_REGION_INPUT: "eu-west-1", EKS_CLUSTER: "c" }, undefined],
+                ["gcp without a provider", { CLOUD: "gcp", GKE_CLUSTER: "c" }, /needs gcp-workload-identity-provider/],
+                ["gcp complete", { CLOUD: "gcp", GCP_PROVIDER: "projects/1/locations/global/workloadIdentityPools/p/providers/g", GKE_CLUSTER: "c" }, undefined],
+                ["both", { CLOUD: "aws", HAS_KUBECONFIG: "true", AWS_ROLE_ARN: "a", AWS_REGION_INPUT: "r", EKS_CLUSTER: "c" }, /both cloud \(aws\) and kubeconfig/],
+                ["an unknown cloud", { CLOUD: "azure" }, /cloud is "azure"; expected aws, gcp or empty/],
+            ];
+            for (const [title, env, refused] of cases) {
+                it(`${title}: ${refused ? "refused" : "accepted"}`, () => {
+                    const r = check(env);
+                    assert.equal(r.status, refused ? 1 : 0, r.stdout + r.stderr);
+                    if (refused) assert.match(r.stdout, refused);
+                });
+            }
+        });
     });
 
     it("previews prod only from main, inside the protected production environment", () => {

@@ -7,7 +7,7 @@ import { AppConfig } from "../config";
 import { ImageRefs } from "../images";
 import { ClusterSite, loadBalancerAnnotations, LoadBalancerUse, warnLoadBalancerWait } from "../site";
 import { ADAPTER_PORT, ECHO_PORT, echoSelector, recommendedLabels, selectorLabels } from "../vocabulary";
-import { DATA_DIR, echoContainer, echoDisruptionBudget, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
+import { DATA_DIR, echoCacheVolume, echoContainer, emptyDirDataVolume, generatorContainer, workloadDeployment } from "../workload";
 import { imageRef } from "./types";
 
 export interface GeneratorWithAdapter {
@@ -51,10 +51,14 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
             selector: deployment.spec.selector.matchLabels,
             ports: [{ name: "http", port: ADAPTER_PORT, targetPort: "http", protocol: "TCP" }],
             ...(expose.serviceType === "LoadBalancer" && clients !== "echo-pods" ? {
-                // the load balancer filters callers, and Local keeps their source address
-                // visible to the NetworkPolicy below (no SNAT to a node address)
+                // Callers are filtered where their address is still known: at the load
+                // balancer (AWS and GCP firewall rules / security groups, Azure's NSG,
+                // cloud-provider-kind's Envoy filter chain) and, for traffic that reaches a
+                // node addressed to the load balancer's IP, by kube-proxy. Behind a proxying
+                // load balancer the pod only ever sees the proxy's or a node's address, so
+                // nothing past the load balancer can filter by caller (see the policy below).
                 loadBalancerSourceRanges: clients.cidrs,
-                externalTrafficPolicy: "Local",
+                externalTrafficPolicy: "Cluster",
             } : {}),
         },
     }, opts);
@@ -65,10 +69,14 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
         spec: {
             podSelector: { matchLabels: selectorLabels(config, "generator") },
             policyTypes: ["Ingress"],
+            // In one cluster: echo's pods only. Across clusters the adapter port is open to
+            // whatever the load balancer lets through: an ipBlock of the callers' ranges
+            // would see a proxy's or a node's address instead of theirs ("may be the IP of a
+            // LoadBalancer or of the Pod's node", Kubernetes NetworkPolicy documentation) and
+            // cut echo off behind an AWS Classic ELB, an NLB in instance mode or
+            // cloud-provider-kind. Every other port stays closed.
             ingress: [{
-                from: clients === "echo-pods"
-                    ? [{ podSelector: { matchLabels: selectorLabels(config, "echo") } }]
-                    : clients.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+                ...(clients === "echo-pods" ? { from: [{ podSelector: { matchLabels: selectorLabels(config, "echo") } }] } : {}),
                 ports: [{ port: ADAPTER_PORT, protocol: "TCP" }],
             }],
         },
@@ -77,13 +85,12 @@ export function generatorWithAdapter(config: AppConfig, site: ClusterSite, image
 }
 
 /**
- * The echo side of the loose couplings: echo in upstream mode (no data volume, reads the
- * adapter's URL), its disruption budget, and a NetworkPolicy opening echo's port to all
+ * The echo side of the loose couplings: echo in upstream mode (no data volume: it reads the
+ * adapter's URL, keeping its copy on the cache volume), and a NetworkPolicy opening echo's port to all
  * and nothing else on echo pods.
  */
 export function upstreamEcho(config: AppConfig, site: ClusterSite, images: ImageRefs, upstreamUrl: pulumi.Input<string>,
     opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
-    echoDisruptionBudget(config, site, opts);
     new k8s.networking.v1.NetworkPolicy("echo-ingress", {
         metadata: { namespace: site.namespaceName, labels: recommendedLabels(config, "echo") },
         spec: {
@@ -96,6 +103,7 @@ export function upstreamEcho(config: AppConfig, site: ClusterSite, images: Image
         config, site,
         component: "echo",
         containers: [echoContainer(config, "echo", imageRef(images, "echo"), { upstreamUrl })],
+        volumes: [echoCacheVolume(config)],
         replicas: config.echoReplicas,
         servesEcho: true,
         rollout: "zero-downtime",

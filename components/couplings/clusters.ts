@@ -1,10 +1,10 @@
 // `clusters`: generator (with its adapter) in one cluster, echo in another. Failure
 // domains apart; discovery is explicit: echo reads the generator's external address.
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig } from "../config";
+import { AppConfig, PRIVATE_RANGES } from "../config";
 import { ImageRefs } from "../images";
-import { ClusterSite, LoadBalancerUse } from "../site";
-import { ADAPTER_PORT, loadBalancerAddress } from "../vocabulary";
+import { ClusterSite, ImagePlatform, inform, LoadBalancerUse, warn } from "../site";
+import { ADAPTER_PORT, httpOrigin, loadBalancerAddress } from "../vocabulary";
 import { generatorWithAdapter, upstreamEcho } from "./adapter";
 
 export interface ClustersCouplingArgs {
@@ -17,6 +17,8 @@ export interface ClustersCouplingArgs {
      * them in place (and moves them when echo's cluster differs: the provider is replaced).
      */
     echoSite: ClusterSite;
+    /** The images' platform, when known: the generator side's pods are pinned to it too. */
+    imagePlatform?: ImagePlatform;
 }
 
 /** Suffix of the generator side's namespace: never the name the echo side (or a single-cluster coupling) uses. */
@@ -30,6 +32,22 @@ export const GENERATOR_NAMESPACE_SUFFIX = "-generator";
  */
 export function generatorNamespace(namespace: string): string {
     return `${namespace.slice(0, 63 - GENERATOR_NAMESPACE_SUFFIX.length).replace(/-+$/, "")}${GENERATOR_NAMESPACE_SUFFIX}`;
+}
+
+/**
+ * Says at preview who the generator's load balancer admits (README, clusters.allowFrom per
+ * load balancer): a warning when that is everyone, a note when it is the default.
+ */
+function sayWhoIsAdmitted(allowFrom: string[], service: pulumi.Resource): void {
+    const open = allowFrom.filter((cidr) => /^(0\.0\.0\.0|::)\/0$/.test(cidr));
+    if (open.length) {
+        warn(`clusters.allowFrom admits every address (${open.join(", ")}): the generator's load balancer serves its data to ` +
+            "anyone who can reach it, the internet included on a public cloud. Name echo's cluster's egress addresses instead: " +
+            "`pulumi config set --path 'clusters.allowFrom[0]' <cidr>`", service);
+    } else if (allowFrom.length === PRIVATE_RANGES.length && PRIVATE_RANGES.every((r) => allowFrom.includes(r))) {
+        inform(`clusters.allowFrom is the default: the generator's load balancer admits private addresses only (${PRIVATE_RANGES.join(", ")}): ` +
+            "kind, and clusters in one network. If echo's cluster reaches it over the internet, set clusters.allowFrom to its egress addresses", service);
+    }
 }
 
 export class ClustersCoupling extends pulumi.ComponentResource {
@@ -46,6 +64,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
 
         this.generatorSite = new ClusterSite("generator-side", {
             config, target: clusters.generator, renderSubdir: "generator-cluster", namespace: generatorNamespace(config.namespace),
+            imagePlatform: args.imagePlatform,
         }, { parent: this });
         // With generatorUrl given the program never reads the address: no await at all.
         const lb: LoadBalancerUse = {
@@ -54,6 +73,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
         };
         const generator = generatorWithAdapter(config, this.generatorSite, images,
             { serviceType: "LoadBalancer", adapterClients: { cidrs: clusters.allowFrom }, loadBalancer: lb }, this.generatorSite.childOptions());
+        sayWhoIsAdmitted(clusters.allowFrom, generator.service);
 
         this.generatorUrl = clusters.generatorUrl
             ? pulumi.output(clusters.generatorUrl)
@@ -63,7 +83,7 @@ export class ClustersCoupling extends pulumi.ComponentResource {
                         "cloud-provider-kind runs); run cloud-provider-kind, or give the address with " +
                         "`pulumi config set --path clusters.generatorUrl http://HOST:8080`");
                 }
-                return `http://${address}:${ADAPTER_PORT}`;
+                return httpOrigin(address, ADAPTER_PORT);
             });
 
         upstreamEcho(config, echoSite, images, this.generatorUrl, echoSite.childOptions(this));

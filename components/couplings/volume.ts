@@ -2,10 +2,11 @@
 // writer, echo read-only. Independent rollouts and scaling; the data outlives the pods.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { adoptableAnnotations } from "../site";
+import { clusterFacts } from "../cluster-read";
+import { adoptableAnnotations, warn } from "../site";
 import { CLAIM_USER_LABEL, labelValue, recommendedLabels } from "../vocabulary";
-import { DATA_DIR, DATA_VOLUME, echoContainer, echoDisruptionBudget, generatorContainer, workloadDeployment } from "../workload";
-import { checkClaimChange, ClaimRecord, claimName, classExpands } from "./claim";
+import { DATA_DIR, DATA_VOLUME, echoContainer, generatorContainer, workloadDeployment } from "../workload";
+import { checkClaimChange, checkClaimProvisioning, ClaimRecord, claimName, classExpands } from "./claim";
 import { CouplingArgs, imageRef } from "./types";
 import { quantity } from "../config";
 
@@ -27,16 +28,20 @@ export class VolumeCoupling extends pulumi.ComponentResource {
         // Checked before the claim is registered (its size waits on the verdict), so a
         // refused change fails the preview and touches nothing of the claim.
         const previous = args.previousClaim ?? pulumi.output(undefined);
+        const rendering = config.renderYamlTo !== undefined;
         const size: pulumi.Output<string> = previous.apply((prev): pulumi.Output<string> => {
-            const grows = prev && prev.name === next.name && quantity(next.size) > quantity(prev.size);
-            if (!grows || !prev.storageClass || config.renderYamlTo !== undefined) {
-                checkClaimChange(prev, next);
-                return pulumi.output(next.size);
+            const sameClaim = !!prev && prev.name === next.name && prev.namespace === next.namespace;
+            if (sameClaim && quantity(next.size) > quantity(prev.size) && prev.storageClass && !rendering) {
+                return classExpands(prev.storageClass, { parent: this, provider: site.provider }).apply((expandable) => {
+                    checkClaimChange(prev, next, expandable);
+                    return next.size;
+                });
             }
-            return classExpands(prev.storageClass, { parent: this, provider: site.provider }).apply((expandable) => {
-                checkClaimChange(prev, next, expandable);
-                return next.size;
-            });
+            checkClaimChange(prev, next);
+            // only a claim this stack does not hold yet is checked: a no-op run reads nothing
+            if (sameClaim || rendering) return pulumi.output(next.size);
+            return pulumi.output(checkClaimProvisioning(clusterFacts(site.target), next, site.clusterName, (m) => warn(m, this))
+                .then(() => next.size));
         });
 
         // A fixed name (DESIGN's exception), so a retained claim is found again: coming back
@@ -60,6 +65,7 @@ export class VolumeCoupling extends pulumi.ComponentResource {
         this.record = pulumi.all([this.claim.metadata, this.claim.spec]).apply(([metadata, spec]) => ({
             name: metadata.name, namespace: metadata.namespace ?? next.namespace,
             accessMode: storage.accessMode, storageClass: spec.storageClassName ?? null, size: storage.size,
+            retained: storage.retainOnDelete,
         }));
         const claimVolume = (readOnly: boolean) =>
             ({ name: DATA_VOLUME, persistentVolumeClaim: { claimName: this.claim.metadata.name, readOnly } });
@@ -112,11 +118,8 @@ export class VolumeCoupling extends pulumi.ComponentResource {
             spreadOverNodes: !rwo,
             ...together,
         }, child);
-        // With ReadWriteOnce every echo pod is on one node: a budget protects nothing against
-        // that node's loss, and during its drain it would keep echo pods there (evictions
-        // refused) while their replacements and the generator are pinned to them — the
-        // drain could never finish. echoBudgetWanted says no budget then.
-        echoDisruptionBudget(config, site, child);
+        // echo's disruption budget is the site's (program.ts): with ReadWriteOnce there is
+        // none, as every echo pod is on one node (echoBudgetWanted in workload.ts).
         this.registerOutputs({ claim: this.claim.metadata.name });
     }
 }

@@ -1,7 +1,8 @@
 // npm run e2e:containers (through run.sh, which installs Docker and starts dockerd): the
 // real-containers layer. The three images built from their unchanged Dockerfiles exactly as
 // components/images.ts builds them (builds.ts), run as the program's own Deployment specs
-// say, every coupling end to end (couplings.ts), faults (faults.ts), a registry round trip
+// say, every coupling end to end (couplings.ts), faults (faults.ts), the largest maxLines
+// under the emitted memory limits (memory.ts), a registry round trip
 // (registry.ts) and the numbers (numbers.ts). Prints one line per check and closes with
 // `e2e:containers: N passed, N failed, N skipped`, naming every skipped check and why.
 import * as fs from "fs";
@@ -13,6 +14,7 @@ import { CACHE } from "../lib/tools";
 import { buildImages, ensureBases } from "./builds";
 import { runCouplings } from "./couplings";
 import { faults } from "./faults";
+import { memoryAtLargestMaxLines } from "./memory";
 import { writeAndPrintNumbers } from "./numbers";
 import { Cluster, removeLeftovers } from "./pods";
 import { evaluateAll } from "./program";
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     onCleanup("the containers, volumes and networks of this run", () => cluster.teardown());
     await runCouplings(cluster, evals);
     await faults(cluster, evals, built.refs);
+    await memoryAtLargestMaxLines(cluster);
     await registry(cluster, built.refs, CACHE, work, built.builder, evals["pod/spec"].config.platform);
     runCleanups();
 

@@ -17,3 +17,5 @@ export const STACK_FILES = (process.env.E2E_ENGINE_STACKS ?? "dev,staging,prod")
 export const UP_TIMEOUT_MS = Number(process.env.E2E_ENGINE_UP_TIMEOUT_SECONDS ?? 420) * 1000;
 /** E2E_ENGINE_NO_LB_LIMIT_SECONDS: `clusters` with generatorUrl and no load balancer (default 150). */
 export const NO_LB_LIMIT_S = Number(process.env.E2E_ENGINE_NO_LB_LIMIT_SECONDS ?? 150);
+/** E2E_ENGINE_FIRST_DEPLOY=0 skips stage B's issue 17 checks (first-deploy.ts). */
+export const FIRST_DEPLOY = process.env.E2E_ENGINE_FIRST_DEPLOY !== "0";

@@ -5,12 +5,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { generatorNamespace } from "../../components/couplings/clusters";
 import { imagesConfig } from "../lib/images";
+import { firstDeployChecks } from "./first-deploy";
 import { Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
 import { createCluster, createStaticVolumes, kubeconfigOf, startLoadBalancerStandIn } from "../lib/kwok";
 import { assert, check, CheckError, record, secs, skip } from "../lib/ledger";
 import { run, sleepSync, tail } from "../lib/processes";
 import { ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
-import { COUPLINGS, Coupling, NO_LB_LIMIT_S, UP_TIMEOUT_MS } from "./knobs";
+import { COUPLINGS, Coupling, FIRST_DEPLOY, NO_LB_LIMIT_S, UP_TIMEOUT_MS } from "./knobs";
 
 interface Clusters { a: Cluster; b: Cluster }
 
@@ -160,6 +161,9 @@ export async function stageB(ws: Workspace): Promise<void> {
             pulumi(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
         }
     });
+    // issue 17: before the stand-ins below (its IPv6 check writes its own load-balancer address)
+    if (FIRST_DEPLOY) await firstDeployChecks(ws, clusters, images);
+
     // from here on, a stand-in load-balancer controller gives LoadBalancer Services an address
     startLoadBalancerStandIn(clusters.a, "203.0.113.10");
     startLoadBalancerStandIn(clusters.b, "203.0.113.20");

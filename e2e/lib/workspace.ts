@@ -39,7 +39,8 @@ export function makeWorkspace(): Workspace {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-coupling-e2e-"));
     const project = path.join(dir, "project");
     fs.mkdirSync(project);
-    for (const f of ["Pulumi.yaml", "index.ts", "tsconfig.json", "package.json"]) {
+    // tsconfig.pulumi.json: the deploy compile Pulumi.yaml names (runtime.options.tsconfig)
+    for (const f of ["Pulumi.yaml", "index.ts", "tsconfig.json", "tsconfig.pulumi.json", "package.json"]) {
         fs.copyFileSync(path.join(REPO, f), path.join(project, f));
     }
     fs.cpSync(path.join(REPO, "components"), path.join(project, "components"), { recursive: true });

@@ -11,10 +11,19 @@ Listens on one dual-stack socket ([::], IPv4 too; IPv4 only where there is no IP
 In upstream mode a /data request waits at most UPSTREAM_TIMEOUT_SECONDS for a fetch, name
 resolution included, then serves the last good copy with a Warning header (502 without one).
 
+Memory does not grow with the file: /data is sent from an open file descriptor with
+sendfile (no copy in the process, none per request), its Content-Length taken from that
+same descriptor. The generator only appends or replaces the file by rename, so the first
+Content-Length bytes of an open descriptor are a consistent snapshot. In upstream mode the
+response is streamed into one cached copy that every request sends from: an unnamed file
+in CACHE_DIR (on disk), or, with CACHE_DIR unset, an anonymous memory file (then at most
+two copies, the one served and the one being fetched, are held in memory).
+
     echo.py --probe PATH   GET http://127.0.0.1:$PORT/PATH; exit 0 on 200, else 1
 
 Env: PORT (8000), DATA_DIR (/data), UPSTREAM_URL (unset = file mode; a base URL such as
-http://generator:8080), UPSTREAM_TIMEOUT_SECONDS (2), UPSTREAM_CACHE_SECONDS (1).
+http://generator:8080), UPSTREAM_TIMEOUT_SECONDS (2), UPSTREAM_CACHE_SECONDS (1),
+CACHE_DIR (unset = in memory; upstream mode only: a writable directory for the copy).
 """
 
 import signal
@@ -35,9 +44,13 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, _exit_now)
 
 import errno  # noqa: E402 - deliberately after the signal handlers
+import http.client  # noqa: E402 - http.server imports it anyway
 import os  # noqa: E402
+import select  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import socketserver  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
@@ -64,35 +77,52 @@ def env_number(name, default, kind, minimum, maximum=None):
     return value
 
 
+# Chunk size for streaming an upstream response into its copy (bounded memory).
+CHUNK = 64 * 1024
+
+
+class Body:
+    """What one /data response sends: the first `size` bytes of `file`, and a Warning or None.
+
+    close() when sent: it closes the file, or hands the copy back (upstream mode).
+    """
+
+    def __init__(self, file, size, warning=None, release=None):
+        self.file, self.size, self.warning = file, size, warning
+        self._release = release or file.close
+
+    def close(self):
+        self._release()
+
+
 class FileSource:
-    """The data file, re-read only when its (inode, size, mtime) changes."""
+    """The data file, opened per request: each reader gets its own descriptor."""
 
     def __init__(self, path):
         self.path = path
-        self._key = None
-        self._body = None
-        self._lock = threading.Lock()
 
     def get(self):
-        """Return (body, warning) or (None, reason) when there is no file yet."""
+        """A Body, or None when there is no file yet.
+
+        The size is the open descriptor's: appends after it are left for the next request,
+        and a rename replacing the file leaves this descriptor on the old, unchanged one.
+        """
         try:
-            with open(self.path, "rb") as f:
-                # fstat before reading: if the file grows meanwhile the key is older than
-                # the body, so the next request simply re-reads (never the other way round).
-                st = os.fstat(f.fileno())
-                key = (st.st_ino, st.st_size, st.st_mtime_ns)
-                with self._lock:
-                    if key == self._key:
-                        return self._body, None
-                body = f.read()
+            f = open(self.path, "rb")
         except FileNotFoundError:
-            return None, "no data yet"
-        with self._lock:
-            self._key, self._body = key, body
-        return body, None
+            return None
+        return Body(f, os.fstat(f.fileno()).st_size)
 
     def ready(self):
         return os.path.isfile(self.path)
+
+
+class Copy:
+    """One complete copy of the upstream's /data, and how many responses are sending it."""
+
+    def __init__(self, file, size):
+        self.file, self.size, self.readers = file, size, 0
+        self.replaced_at = None  # monotonic time a newer copy took its place
 
 
 class UpstreamSource:
@@ -101,35 +131,78 @@ class UpstreamSource:
     A request never waits on the upstream longer than the timeout, whatever hangs (name
     resolution included: the fetch runs in its own thread and the request stops waiting at
     the deadline). /ready never waits at all: it answers from what echo already holds.
+
+    A fetch streams into a new copy (see new_copy) and swaps it in whole; responses send
+    from the copy that was current when they began. So that no more than two copies ever
+    exist (the current one and one older or one being fetched), no fetch starts while a
+    replaced copy is still being sent — for at most HOLD_SECONDS, so one stalled client
+    cannot stop the refreshes.
     """
 
-    def __init__(self, base_url, timeout, cache_seconds):
+    HOLD_SECONDS = 60  # the connection timeout: a stalled client is cut off by then
+
+    def __init__(self, base_url, timeout, cache_seconds, cache_dir=None):
         self.url = base_url.rstrip("/") + "/data"
         self.timeout = timeout
         self.cache_seconds = cache_seconds
-        self._body = None  # last good copy
+        self.cache_dir = cache_dir
+        self._copy = None  # the last good copy
+        self._replaced = []  # older copies still being sent
         self._ok = False  # did the last completed fetch succeed?
         self._done_at = None  # monotonic time the last fetch completed, good or bad
         self._started_at = None  # monotonic time the fetch in flight started (None: none)
         self._cond = threading.Condition()
 
-    def _fetch(self):
+    def new_copy(self):
+        """An unnamed file for one copy: in cache_dir (on disk), else in memory; gone when closed."""
+        if self.cache_dir:
+            return tempfile.TemporaryFile(dir=self.cache_dir)
+        if not hasattr(os, "memfd_create"):  # not Linux: a temporary file where the OS keeps them
+            return tempfile.TemporaryFile()
+        return os.fdopen(os.memfd_create("echo-upstream-copy", os.MFD_CLOEXEC), "w+b")
+
+    def _download(self):
+        """Stream the upstream's /data into a new Copy, or raise."""
         import urllib.request  # lazily: file mode and probes never pay for it
 
+        file = self.new_copy()
         try:
             with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
-                body, ok, error = resp.read(), True, None
-        except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts are OSErrors
-            body, ok, error = None, False, e
+                shutil.copyfileobj(resp, file, CHUNK)
+                size = file.tell()
+                expected = resp.headers.get("Content-Length")
+                if expected is not None and expected.isdigit() and int(expected) != size:
+                    raise http.client.IncompleteRead(b"", int(expected) - size)
+            file.flush()
+            return Copy(file, size)
+        except BaseException:
+            file.close()
+            raise
+
+    def _fetch(self):
+        try:
+            copy, error = self._download(), None
+        except (OSError, ValueError, http.client.HTTPException) as e:  # URLError, HTTPError, timeouts; a cut-off body
+            copy, error = None, e
         with self._cond:
             if error is not None and (self._ok or self._done_at is None):
-                print(f"echo: upstream {self.url} failed: {error}", file=sys.stderr)
-            if ok:
-                self._body = body
-            self._ok = ok
+                print(f"echo: upstream {self.url} failed: {error!r}", file=sys.stderr)
+            if copy is not None:
+                old, self._copy = self._copy, copy
+                if old is not None:
+                    old.replaced_at = time.monotonic()
+                    self._replaced.append(old)
+                    self._drop_unread()
+            self._ok = copy is not None
             self._done_at = time.monotonic()
             self._started_at = None
             self._cond.notify_all()
+
+    def _drop_unread(self):
+        """Close the replaced copies nobody sends any more (caller holds the lock)."""
+        for old in [c for c in self._replaced if c.readers == 0]:
+            old.file.close()
+            self._replaced.remove(old)
 
     def refresh(self, wait):
         """Start a fetch when the copy is older than the cache period and none is running.
@@ -142,6 +215,8 @@ class UpstreamSource:
             if self._started_at is None:
                 if self._done_at is not None and now - self._done_at < self.cache_seconds:
                     return self._ok
+                if any(now - c.replaced_at < self.HOLD_SECONDS for c in self._replaced):
+                    return self._ok  # a third copy would be one too many: serve the current one
                 # Failures are cached too: a dead upstream costs one fetch per cache period.
                 self._started_at = now
                 threading.Thread(target=self._fetch, daemon=True).start()
@@ -153,15 +228,59 @@ class UpstreamSource:
             return self._started_at is None and self._ok
 
     def get(self):
+        """A Body sending the current copy (with a Warning when stale), or None without one."""
         current = self.refresh(wait=True)
-        body = self._body
-        if body is None:
-            return None, "upstream unavailable"
-        return body, None if current else '110 - "stale: upstream unavailable"'
+        with self._cond:
+            copy = self._copy
+            if copy is None:
+                return None
+            copy.readers += 1
+
+        def release():
+            with self._cond:
+                copy.readers -= 1
+                self._drop_unread()
+
+        return Body(copy.file, copy.size, None if current else '110 - "stale: upstream unavailable"', release)
 
     def ready(self):
         self.refresh(wait=False)  # keeps the copy fresh in the background, never waits
-        return self._body is not None
+        return self._copy is not None
+
+
+def send_range(sock, fd, size, timeout):
+    """Send bytes 0..size of fd to sock; return how many were sent (fewer: the file ended).
+
+    Positional reads only (sendfile with an offset, else pread), never the descriptor's own
+    position, so many responses can send the same open file at once. sock has a timeout,
+    which makes it non-blocking underneath: wait for room before each send.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLOUT)
+    use_sendfile = hasattr(os, "sendfile")
+    offset = 0
+    while offset < size:
+        if not poller.poll(timeout * 1000):
+            raise TimeoutError("timed out sending /data")
+        if use_sendfile:
+            try:
+                n = os.sendfile(sock.fileno(), fd, offset, size - offset)
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                if offset or e.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                    raise
+                use_sendfile = False  # this file or socket cannot: copy through a small buffer
+                continue
+        else:
+            chunk = os.pread(fd, min(CHUNK, size - offset), offset)
+            n = len(chunk)
+            if n:
+                sock.sendall(chunk)
+        if n == 0:
+            break  # end of file before size
+        offset += n
+    return offset
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -178,34 +297,49 @@ class Handler(BaseHTTPRequestHandler):
     def log_error(self, format, *args):  # noqa: A002
         sys.stderr.write("echo: %s - %s\n" % (self.address_string(), format % args))
 
-    def _send(self, status, body, content_type=TEXT, extra=()):
-        # Status line, headers and body in one write: one syscall, one TCP segment train.
+    def _head(self, status, length, content_type=TEXT, extra=()):
         lines = [
             f"HTTP/1.1 {status} {self.responses[status][0]}",
             f"Content-Type: {content_type}",
-            f"Content-Length: {len(body)}",
+            f"Content-Length: {length}",
             "Cache-Control: no-store",
             f"Date: {self.date_time_string()}",
         ]
         lines.extend(extra)
         if self.close_connection:
             lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _send(self, status, body, extra=()):
+        # Small answers: status line, headers and body in one write.
+        head = self._head(status, len(body), extra=extra)
         self.wfile.write(head if self.command == "HEAD" else head + body)
+
+    def _send_body(self, body):
+        """200 with the body's bytes, sent by the kernel (sendfile) straight from its file."""
+        head = self._head(200, body.size, extra=(f"Warning: {body.warning}",) if body.warning else ())
+        if self.command == "HEAD":
+            self.wfile.write(head)
+            return
+        # MSG_MORE: the headers leave with the first part of the body, not in a segment of their own.
+        self.connection.sendall(head, getattr(socket, "MSG_MORE", 0))
+        if send_range(self.connection, body.file.fileno(), body.size, self.timeout) < body.size:
+            self.close_connection = True  # the file shrank under us (never the generator's way): end the response
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         if path == "/data":
-            body, note = self.source.get()
+            body = self.source.get()
             if body is None:
                 if isinstance(self.source, UpstreamSource):
                     self._send(502, b"upstream unavailable and no cached data\n")
                 else:
                     self._send(503, b"no data yet\n")
-            elif note:
-                self._send(200, body, extra=(f"Warning: {note}",))
-            else:
-                self._send(200, body)
+                return
+            try:
+                self._send_body(body)
+            finally:
+                body.close()
         elif path == "/healthz":
             self._send(200, b"ok\n")
         elif path == "/ready":
@@ -299,9 +433,12 @@ def main(argv):
             fail_config("UPSTREAM_URL", upstream, "an http:// or https:// base URL")
         timeout = env_number("UPSTREAM_TIMEOUT_SECONDS", 2.0, float, 0.001)
         cache = env_number("UPSTREAM_CACHE_SECONDS", 1.0, float, 0.0)
-        Handler.source = UpstreamSource(upstream, timeout, cache)
+        cache_dir = os.environ.get("CACHE_DIR", "") or None
+        if cache_dir and not (os.path.isdir(cache_dir) and os.access(cache_dir, os.W_OK | os.X_OK)):
+            fail_config("CACHE_DIR", cache_dir, "a writable directory (or unset: keep the copy in memory)")
+        Handler.source = UpstreamSource(upstream, timeout, cache, cache_dir)
         Handler.source.refresh(wait=False)  # first copy in the background: ready sooner
-        what = f"upstream {Handler.source.url}"
+        what = f"upstream {Handler.source.url} (copy {'in ' + cache_dir if cache_dir else 'in memory'})"
     else:
         data_dir = os.environ.get("DATA_DIR", "") or "/data"
         Handler.source = FileSource(os.path.join(data_dir, "data"))

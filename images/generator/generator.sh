@@ -135,8 +135,9 @@ while :; do
   else
     # Full: build the trimmed file (newest MAX_LINES-1 lines plus the new one) next to
     # it and rename over it, so the file never exceeds MAX_LINES and readers never see
-    # a half-written file.
-    if { tail -n "$((MAX_LINES - 1))" "$DATA_FILE" && printf '%s\n' "$n"; } >"$TMP_FILE" &&
+    # a half-written file. `tail -n +K` (from line K on) streams; `tail -n N` would hold
+    # the N lines in memory under busybox (57 MB at 10,000,000 lines).
+    if { tail -n "+$((count - MAX_LINES + 2))" "$DATA_FILE" && printf '%s\n' "$n"; } >"$TMP_FILE" &&
       mv -f "$TMP_FILE" "$DATA_FILE"; then
       count=$MAX_LINES
       write_ok
