@@ -64,7 +64,8 @@ function imageWarnings(output: string): string[] {
 /** What `pulumi up` printed per image: each Image's build and each RegistryImage's push, in seconds. */
 function stepTimes(output: string): string {
     const times: string[] = [];
-    for (const m of output.matchAll(/docker:index\/(image:Image|registryImage:RegistryImage) (\S+) (?:created|updated|created replacement) \((\d+)s\)/g)) {
+    // e.g. "+  docker:index/image:Image generator created (2s)"
+    for (const m of output.matchAll(/docker:index\/(image:Image|registryImage:RegistryImage)\s+(\S+)\s+(?:created|updated)[^(\n]*\((\d+(?:\.\d+)?)s\)/g)) {
         times.push(`${m[1].startsWith("image") ? "build" : "push"} ${m[2]} ${m[3]}s`);
     }
     return times.length ? ` (${times.join(", ")})` : "";
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
         traffic.push(...reg.since(mark));
         warned.push(...imageWarnings(r.output));
         record(`volume, cold builds: pulumi up ${secs(r.ms)}${stepTimes(r.output)}`);
+        fs.writeFileSync(path.join(CACHE, "e2e-docker-up.txt"), r.output);
         first = await assertPodsRunPushed();
         const puts = reg.since(mark).filter((q) => /^PUT \/v2\/.*\/manifests\//.test(q));
         assert(puts.length === 2, `manifest pushes: ${puts.join(", ")}`);
@@ -259,6 +261,25 @@ async function main(): Promise<void> {
         return Object.values(now).map((p) => `${p.name} ${p.digest === was[p.name].digest ? "same digest" : "pushed with a new digest, its pods rolled to it"}`).join(", ");
     });
 
+    await check("the registry emptied and the engine's images gone too (a fresh CI runner): pulumi up --refresh stops naming the image; with --replace of the Images it builds and pushes again", async () => {
+        reg.stop();
+        fs.rmSync(reg.storage, { recursive: true, force: true });
+        Object.assign(reg, await startRegistry(ws.dir, reg.storage));
+        const names = Object.values(first).map((p) => `localhost:5001/${p.repository}:${p.tag}`);
+        run("docker", ["-H", engine!.host, "image", "rm", "-f", ...names]);
+        const failed = pulumi(ws, ["up", "--stack", stack, "--yes", "--skip-preview", "--refresh"], { env, timeoutMs: UP_TIMEOUT_MS });
+        assert(failed.code !== 0 && /does not exist locally/.test(failed.output), `up --refresh: exit ${failed.code}\n${tail(failed.output, 20)}`);
+        const resources = JSON.parse(pulumiOk(ws, ["stack", "export", "--stack", stack]).stdout).deployment.resources as { type: string; urn: string }[];
+        const replace = resources.filter((r) => r.type === "docker:index/image:Image").flatMap((r) => ["--replace", r.urn]);
+        const mark = reg.mark();
+        const r = up(["--refresh", ...replace]);
+        traffic.push(...reg.since(mark));
+        warned.push(...imageWarnings(r.output));
+        record(`volume, registry and engine emptied: pulumi up --refresh --replace <the Images> ${secs(r.ms)}${stepTimes(r.output)}`);
+        first = await assertPodsRunPushed();
+        return (/(An image does not exist locally[^\n]*)/.exec(failed.output)?.[1] ?? "").slice(0, 160);
+    });
+
     await check("registry traffic: plain HTTP on localhost:5001, look-ups by tag (never repo@sha256), and no warning about images in any pulumi up", async () => {
         // the provider's own look-ups (Go's HTTP client; the pushes are dockerd's), answered over plain HTTP
         const lookups = traffic.filter((q) => /^(HEAD|GET) \/v2\/[^ ]+\/manifests\/[^ ]+ 200 <- Go-http-client/.test(q));
@@ -276,7 +297,7 @@ async function main(): Promise<void> {
     await onRealNode(ws, engine, reg);
 
     if (process.env.E2E_DOCKER_NUMBERS) await numbers(ws, engine, cluster);
-    else skip("numbers: pulumi up per coupling with cold and warm builds", "set E2E_DOCKER_NUMBERS=1 (about 10 more minutes)");
+    else skip("numbers: pulumi up per coupling with cold and warm builds", "set E2E_DOCKER_NUMBERS=1 (about 4 more minutes)");
 }
 
 const NODE_SCRIPT = path.join(REPO, "e2e", "node", "cluster.sh");
