@@ -6,7 +6,12 @@
 #   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 #                     kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#                     etcd, kwok, kwokctl, helm
+#                     etcd, kwok, kwokctl, helm; for the real node (e2e/node/): kubelet,
+#                     kube-proxy, coredns, local-path-provisioner
+#     node-root/      Debian's containerd, runc, CNI plugins, iptables/nft, conntrack,
+#                     busybox-static, unpacked (`apt-get download` + `dpkg -x`), not installed
+#     node-bin/       wrappers that run node-root's programs with its libraries
+#     images/         pause.tar, local-path-helper.tar: one-layer images for `ctr import`
 #     plugins/        pulumi-resource-docker (kept off PATH: the suites install it into
 #                     their PULUMI_HOME as the version @pulumi/docker asks for)
 #     stamps/<tool>   the wanted version a binary was built at (reused while it matches)
@@ -19,11 +24,12 @@
 # Usage: scripts/e2e-tools.sh [--force] [TOOL...]
 #   --force  rebuild even when the stamp matches (the Go module/build caches stay
 #            warm: this is how the "warm" build time is measured)
-#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok helm docker-provider
+#   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok helm
+#            kube-node coredns local-path node-debs node-images docker-provider
 #
 # Module sources stay in Go's module cache and objects in Go's build cache; only the
 # binaries land in bin/ (and plugins/). Nothing is downloaded from anywhere but the Go
-# module proxy.
+# module proxy (and, for node-debs, Debian's archive through apt).
 #
 # Two tools no module proxy serves build from public source trees named by environment
 # variables (each a git directory without a work tree, or a checkout: its HEAD commit is
@@ -38,8 +44,7 @@
 set -euo pipefail
 
 TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
-# the repository, for tools built from its own sources
-# shellcheck disable=SC2034 # none of those at the moment
+# the repository, for tools built from its own sources (the real node's)
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # ---- wanted versions --------------------------------------------------------------
@@ -71,6 +76,17 @@ K8S_PROVIDER_VERSION="4.25.0-dev.20260115033456+f47bc2d6f199"
 KUBE_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.16"
 KWOK_VERSION="v0.8.0"
+# The real node (e2e/node/): kubelet and kube-proxy from the same k8s.io/kubernetes as the
+# control plane; CoreDNS with a short plugin list (e2e/node/coredns/main.go); the
+# local-path provisioner kind uses (v0.0.30 is the only version the proxy serves).
+COREDNS_VERSION="v1.15.0"
+COREDNS_SRC="$REPO/e2e/node/coredns"
+LOCAL_PATH_VERSION="v0.0.30"
+NODE_SRC="$REPO/e2e/node"
+# Debian's parts of a node. Unpacked, not installed: nothing on the machine changes (the
+# machine's own containerd may be serving a dockerd), no maintainer scripts run, no root
+# needed, and the versions are the stamp's. Their library closure comes along (below).
+NODE_DEBS=(containerd runc containernetworking-plugins iptables nftables conntrack busybox-static)
 # Helm, for `npm run bench:deploy`'s peer (a chart of the rendered manifests). v4, the
 # current major: Helm 3 gets security fixes only since its final feature release
 # (2026-09-09; none after 2027-02-10), and v4 applies server-side, as Pulumi and the
@@ -101,6 +117,7 @@ for arg in "$@"; do
     --force) FORCE=1 ;;
     pulumi | langhost | k8s-provider | kube | etcd | kwok) ONLY+=("$arg") ;;
     helm) ONLY+=("$arg") ;;
+    kube-node | coredns | local-path | node-debs | node-images) ONLY+=("$arg") ;;
     docker-provider) ONLY+=("$arg") ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) die "unknown argument: $arg" ;;
@@ -117,6 +134,11 @@ wanted() { # wanted TOOL -> the stamp content for TOOL
     kube) echo "kube $KUBE_VERSION $go_version" ;;
     etcd) echo "etcd $ETCD_VERSION $go_version" ;;
     kwok) echo "kwok $KWOK_VERSION $go_version" ;;
+    kube-node) echo "kube-node $KUBE_VERSION $go_version" ;;
+    coredns) echo "coredns $COREDNS_VERSION $(sha256sum "$COREDNS_SRC/main.go" | cut -c1-12) $go_version" ;;
+    local-path) echo "local-path $LOCAL_PATH_VERSION $go_version" ;;
+    node-debs) echo "node-debs $(deb_versions)" ;;
+    node-images) echo "node-images $(cat "$NODE_SRC/pause/main.go" "$NODE_SRC/mkimage.py" "$STAMPS/node-debs" 2>/dev/null | sha256sum | cut -c1-12) $go_version" ;;
     helm) echo "helm $HELM_VERSION $go_version" ;;
     docker-provider) echo "docker-provider $DOCKER_PROVIDER_VERSION pulumi-docker@$(src_commit "$PULUMI_DOCKER_SRC" HEAD) upstream@$(docker_upstream_pin) $go_version" ;;
   esac
@@ -130,6 +152,11 @@ binaries() { # binaries TOOL -> the files TOOL puts into bin/
     kube) echo kube-apiserver kube-controller-manager kube-scheduler kubectl ;;
     etcd) echo etcd ;;
     kwok) echo kwok kwokctl ;;
+    kube-node) echo kubelet kube-proxy ;;
+    coredns) echo coredns ;;
+    local-path) echo local-path-provisioner ;;
+    node-debs) echo ../node-bin/containerd ../node-bin/runc ../node-bin/iptables ../node-bin/nft ../node-bin/conntrack ;;
+    node-images) echo ../images/pause.tar ../images/local-path-helper.tar ;;
     helm) echo helm ;;
     docker-provider) echo ../plugins/pulumi-resource-docker ;;
   esac
@@ -151,7 +178,7 @@ up_to_date() {
   else
     [[ -f "$STAMPS/$tool" && "$(cat "$STAMPS/$tool")" == "$(wanted "$tool")" ]] || return 1
   fi
-  for b in $(binaries "$tool"); do [[ -x "$BIN/$b" ]] || return 1; done
+  for b in $(binaries "$tool"); do [[ -x "$BIN/$b" || ("$b" == *.tar && -f "$BIN/$b") ]] || return 1; done
 }
 
 # new_wrapper DIR MODULE_NAME GO_VERSION: a fresh wrapper module directory
@@ -282,15 +309,16 @@ build_k8s_provider() {
       "$K8S_PROVIDER_MODULE/cmd/pulumi-resource-kubernetes")
 }
 
-build_kube() {
-  local dir="$SRC/kube" kmod staging minor
+# kube_wrapper DIR NAME: a wrapper module for k8s.io/kubernetes at KUBE_VERSION (the
+# control plane's and the node's are built from the same one)
+kube_wrapper() {
+  local dir="$1" kmod staging m
   kmod="$(mod_file k8s.io/kubernetes "$KUBE_VERSION")"
-  new_wrapper "$dir" app-coupling-tools/kube "$(go env GOVERSION | sed 's/^go//')"
+  new_wrapper "$dir" "$2" "$(go env GOVERSION | sed 's/^go//')"
   (cd "$dir" && go mod edit -require "k8s.io/kubernetes@$KUBE_VERSION")
   # k8s.io/kubernetes replaces every staging module with ./staging/src/...: point each
   # at its published v0.X.Y instead, and repeat its other replaces.
   staging="v0.${KUBE_VERSION#v1.}"
-  local m
   while IFS= read -r m; do
     (cd "$dir" && go mod edit -replace "$m=$m@$staging")
   done < <(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$kmod")
@@ -298,19 +326,38 @@ build_kube() {
   if grep -q '^godebug' "$kmod"; then
     (cd "$dir" && grep '^godebug' "$kmod" >>go.mod)
   fi
-  tools_go "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+# kube_ldflags: the version stamps `kubectl version` and the components report
+kube_ldflags() {
+  local minor vpkg ldflags=""
   minor="${KUBE_VERSION#v1.}"
   minor="${minor%%.*}"
-  local vpkg ldflags=""
   for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor"
     ldflags+=" -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
   done
-  (cd "$dir" && go mod tidy &&
-    go build -trimpath -o "$BIN/" -ldflags "-s -w$ldflags" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+  echo "-s -w$ldflags"
+}
+
+# kube_build DIR PACKAGE...: tools.go, go mod tidy, and the binaries into bin/
+kube_build() {
+  local dir="$1"
+  shift
+  tools_go "$dir" "$@"
+  (cd "$dir" && go mod tidy && go build -trimpath -o "$BIN/" -ldflags "$(kube_ldflags)" "$@")
+}
+
+build_kube() {
+  kube_wrapper "$SRC/kube" app-coupling-tools/kube
+  kube_build "$SRC/kube" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+# A tool of its own (not added to `kube`), so the control plane's stamp stays as it is.
+build_kube_node() {
+  kube_wrapper "$SRC/kube-node" app-coupling-tools/kube-node
+  kube_build "$SRC/kube-node" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
 }
 
 build_etcd() {
@@ -364,6 +411,105 @@ build_docker_provider() {
     github.com/pulumi/pulumi-docker/provider/v5/cmd/pulumi-resource-docker)
 }
 
+build_coredns() {
+  local dir="$SRC/coredns"
+  new_wrapper "$dir" app-coupling-tools/coredns "$(go env GOVERSION | sed 's/^go//')"
+  cp "$COREDNS_SRC/main.go" "$dir/main.go"
+  (cd "$dir" && go mod edit -require "github.com/coredns/coredns@$COREDNS_VERSION")
+  copy_replaces "$(mod_file github.com/coredns/coredns "$COREDNS_VERSION")" "$dir"
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/coredns" \
+      -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" .)
+}
+
+build_local_path() {
+  local dir="$SRC/local-path"
+  new_wrapper "$dir" app-coupling-tools/local-path "$(go env GOVERSION | sed 's/^go//')"
+  (cd "$dir" && go mod edit -require "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION")
+  copy_replaces "$(mod_file github.com/rancher/local-path-provisioner "$LOCAL_PATH_VERSION")" "$dir"
+  tools_go "$dir" github.com/rancher/local-path-provisioner
+  (cd "$dir" && go mod tidy &&
+    go build -trimpath -o "$BIN/local-path-provisioner" -ldflags "-s -w -X main.VERSION=$LOCAL_PATH_VERSION" \
+      github.com/rancher/local-path-provisioner)
+}
+
+# deps_of PACKAGE...: the packages and everything they depend on (Depends, Pre-Depends)
+deps_of() {
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances "$@" 2>/dev/null | grep -v '^[[:space:]<]' | sort -u
+}
+
+# deb_closure: NODE_DEBS and the packages they depend on, less the base system (the
+# Essential packages and what they depend on: libc6 & co, on every Debian machine; a
+# second libc next to the system's would break the programs)
+deb_closure() {
+  local essential
+  mapfile -t essential < <(dpkg-query -W -f='${Package} ${Essential}\n' | awk '$2 == "yes" { print $1 }')
+  comm -23 <(deps_of "${NODE_DEBS[@]}") <(deps_of "${essential[@]}")
+}
+
+# deb_versions: "name=candidate-version ..." of NODE_DEBS (what the stamp records)
+deb_versions() {
+  local p v out=()
+  command -v apt-cache >/dev/null 2>&1 || { echo "no-apt"; return; }
+  for p in "${NODE_DEBS[@]}"; do
+    v="$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^[[:space:]]*Candidate: //p')"
+    out+=("$p=${v:-none}")
+  done
+  echo "${out[*]}"
+}
+
+build_node_debs() {
+  local root="$TOOLS/node-root" nbin="$TOOLS/node-bin" dl="$TOOLS/src/node-debs" lib deb p
+  command -v apt-get >/dev/null 2>&1 || { echo "apt-get is not on PATH (a Debian machine is needed)"; return 1; }
+  if apt-cache policy containerd 2>/dev/null | grep -q 'Candidate: (none)' || ! apt-cache show containerd >/dev/null 2>&1; then
+    [[ "$(id -u)" == 0 ]] || { echo "apt's package lists have no containerd; run apt-get update as root"; return 1; }
+    apt-get update -qq
+  fi
+  rm -rf "$root" "$nbin" "$dl"
+  mkdir -p "$root" "$nbin" "$dl"
+  mapfile -t pkgs < <(deb_closure)
+  echo "downloading: ${pkgs[*]}"
+  (cd "$dl" && apt-get download "${pkgs[@]}")
+  for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$root"; done
+  lib="$(find "$root/usr/lib" -maxdepth 1 -name '*-linux-gnu' | head -1)"
+  # wrap NAME TARGET [ARG]: node-bin/NAME runs TARGET (with ARG first) with node-root's libraries
+  wrap() {
+    # shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ are for the wrapper to expand
+    printf '#!/bin/sh\n# generated by scripts/e2e-tools.sh: %s from node-root with its libraries\nLD_LIBRARY_PATH="%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" XTABLES_LIBDIR="%s/xtables" exec "%s" %s"$@"\n' \
+      "$1" "$lib" "$lib" "$2" "${3:+$3 }" >"$nbin/$1"
+    chmod +x "$nbin/$1"
+  }
+  for p in containerd containerd-shim-runc-v2 ctr; do wrap "$p" "$root/usr/bin/$p"; done
+  wrap runc "$root/usr/sbin/runc"
+  for p in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+    wrap "$p" "$root/usr/sbin/xtables-nft-multi" "$p"
+  done
+  wrap nft "$root/usr/sbin/nft"
+  wrap conntrack "$root/usr/sbin/conntrack"
+  # smoke: every wrapper starts
+  "$nbin/containerd" --version && "$nbin/runc" --version | head -1 && "$nbin/iptables" --version &&
+    "$nbin/nft" --version && "$nbin/conntrack" --version && [[ -x "$root/usr/lib/cni/bridge" ]] &&
+    [[ -x "$root/bin/busybox" ]]
+}
+
+# The sandbox image (registry.k8s.io is unreachable: a stand-in under containerd's
+# sandbox_image name) and the local-path provisioner's helper image (busybox), each one
+# layer with no base, for `ctr -n k8s.io images import`.
+build_node_images() {
+  local dir="$SRC/node-images" images="$TOOLS/images" bb="$TOOLS/node-root/bin/busybox" a
+  [[ -x "$bb" ]] || { echo "no $bb: build node-debs first"; return 1; }
+  new_wrapper "$dir" app-coupling-tools/pause "$(go env GOVERSION | sed 's/^go//')"
+  cp "$NODE_SRC/pause/main.go" "$dir/main.go"
+  mkdir -p "$images"
+  (cd "$dir" && go build -trimpath -o "$dir/pause" -ldflags "-s -w" .)
+  python3 "$NODE_SRC/mkimage.py" "$images/pause.tar" registry.k8s.io/pause:3.10 /pause "$dir/pause:/pause"
+  local links=()
+  for a in sh mkdir rm rmdir chmod ls cat test; do links+=("--link" "/bin/$a=busybox"); done
+  python3 "$NODE_SRC/mkimage.py" "$images/local-path-helper.tar" app-coupling.local/local-path-helper:busybox /bin/sh \
+    "$bb:/bin/busybox" "${links[@]}"
+}
+
 build_helm() {
   local dir="$SRC/helm"
   new_wrapper "$dir" app-coupling-tools/helm "$(go env GOVERSION | sed 's/^go//')"
@@ -414,6 +560,7 @@ run_tool() {
 }
 
 ALL=(pulumi langhost k8s-provider kube etcd kwok)
+ALL+=(kube-node coredns local-path node-debs node-images) # the real node (e2e/node/)
 ALL+=(helm)
 ALL+=(docker-provider)
 ((${#ONLY[@]})) || ONLY=("${ALL[@]}")

@@ -10,6 +10,18 @@ import { checkClaimChange, checkClaimProvisioning, ClaimRecord, claimName, class
 import { CouplingArgs, imageRef } from "./types";
 import { quantity } from "../config";
 
+/**
+ * No provider await on a claim that may be adopted. The provider's claim await
+ * (provider/pkg/await/awaiters.go, untilCoreV1PersistentVolumeClaimReady) waits for
+ * `Pending` when the claim's class binds WaitForFirstConsumer (kind's `standard`, EKS gp2/gp3,
+ * GKE standard-rwo) and for `Bound` otherwise; a retained claim coming back (volume -> pod
+ * -> volume, destroy -> up) is adopted already `Bound`, so it waited 5 minutes and failed.
+ * The Deployments' await still waits for the pods that mount it to be Ready, which needs it bound.
+ */
+function claimAwait(mayBeAdopted: boolean): Record<string, string> {
+    return mayBeAdopted ? { "pulumi.com/skipAwait": "true" } : {};
+}
+
 export class VolumeCoupling extends pulumi.ComponentResource {
     readonly claim: k8s.core.v1.PersistentVolumeClaim;
     /** What the stack exports as `claim`, to compare with on the next run. */
@@ -54,7 +66,7 @@ export class VolumeCoupling extends pulumi.ComponentResource {
                 namespace: site.namespaceName,
                 labels: recommendedLabels(config, "data"),
                 // the same field manager in every lifetime of the claim; when retained, ours win
-                annotations: adoptableAnnotations(config, storage.retainOnDelete),
+                annotations: { ...adoptableAnnotations(config, storage.retainOnDelete), ...claimAwait(storage.retainOnDelete) },
             },
             spec: {
                 accessModes: [storage.accessMode],

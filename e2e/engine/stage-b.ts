@@ -10,7 +10,7 @@ import { Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
 import { createCluster, createStaticVolumes, kubeconfigOf, startLoadBalancerStandIn } from "../lib/kwok";
 import { assert, check, CheckError, record, secs, skip } from "../lib/ledger";
 import { run, sleepSync, tail } from "../lib/processes";
-import { ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
+import { assertNoChanges, ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import { COUPLINGS, Coupling, FIRST_DEPLOY, NO_LB_LIMIT_S, UP_TIMEOUT_MS } from "./knobs";
 
 interface Clusters { a: Cluster; b: Cluster }
@@ -63,14 +63,6 @@ function assertDeploymentsReady(c: Cluster, namespace: string): number {
             `Deployment ${namespace}/${d.metadata.name} in ${c.context}: ${d.status?.readyReplicas ?? 0}/${want} ready, ${d.status?.updatedReplicas ?? 0} updated`);
     }
     return deps.length;
-}
-
-/** The no-change summary of `pulumi up`: only "N unchanged" under "Resources:". */
-function assertNoChanges(output: string): void {
-    const summary = output.slice(output.lastIndexOf("Resources:"));
-    const changes = summary.split("\n").filter((l) => /^\s+[~+-]*\s*\d+ (to )?(create|created|update|updated|delete|deleted|replace|replaced)/.test(l));
-    assert(output.includes("Resources:") && changes.length === 0 && /\d+ unchanged/.test(summary),
-        `the second pulumi up changed something:\n${tail(output, 30)}`);
 }
 
 function echoService(c: Cluster, namespace: string): { name: string; uid: string } | undefined {

@@ -110,3 +110,12 @@ export function ensureStack(ws: Workspace, stack: string): void {
     if (sel.code === 0) return;
     pulumiOk(ws, ["stack", "init", stack, "--secrets-provider", "passphrase"]);
 }
+
+/** Throws unless `pulumi up`'s summary says it changed nothing: only "N unchanged" under "Resources:". */
+export function assertNoChanges(output: string): void {
+    const summary = output.slice(output.lastIndexOf("Resources:"));
+    const changes = summary.split("\n").filter((l) => /^\s+[~+-]*\s*\d+ (to )?(create|created|update|updated|delete|deleted|replace|replaced)/.test(l));
+    if (!(output.includes("Resources:") && changes.length === 0 && /\d+ unchanged/.test(summary))) {
+        throw new CheckError(`the second pulumi up changed something:\n${tail(output, 30)}`);
+    }
+}

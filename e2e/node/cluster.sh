@@ -1,0 +1,706 @@
+#!/usr/bin/env bash
+# npm run e2e:node — stage C, the real engine on a real node (e2e/node/run.ts): brings the
+# node up, deploys and checks every coupling, takes it down again.
+# npm run e2e:node -- up|down|status|env|snapshot — the node alone: a real single-node
+# Kubernetes cluster on this machine, from the parts `npm run e2e:tools` put into the tool cache:
+#   control plane   kwokctl --runtime binary (etcd, kube-apiserver, controller-manager,
+#                   scheduler), without kwok-controller, which would fake the node
+#   node            containerd + runc + CNI bridge, kubelet, kube-proxy (iptables mode)
+#   cluster DNS     CoreDNS as a host process on the bridge address, behind kube-dns
+#   storage         local-path-provisioner, default StorageClass `standard`
+#                   (volumeBindingMode: WaitForFirstConsumer, as kind, EKS and GKE have)
+#   images          pulled from the local registry on localhost:5001 (plain HTTP);
+#                   Debian's docker-registry is started there when nothing answers
+#
+#   up        bring the cluster up (root); prints the kubeconfig's path as its last line.
+#             Idempotent: what runs already is kept.
+#   down      remove everything `up` made: processes, mounts, network namespaces, cgroups,
+#             iptables chains, links, routes, data directories, and the sysctls back to
+#             the values they had before the first `up`; then check that nothing is left
+#             (exit 1 naming what is). Safe to re-run, and after a failed or partial `up`.
+#   status    what runs, and the node's state (exit 0 when the node is Ready)
+#   env       shell assignments for scripts: KUBECONFIG, KUBE_CONTEXT, REGISTRY, ...
+#             (the same as the file $APP_COUPLING_NODE_DIR/env `up` writes)
+#   snapshot  what of this machine's state the node touches (its processes, mounts,
+#             cgroups, KUBE-* chains, links, routes, sysctls), one line each: `down`
+#             compares it with the one taken before the first `up`.
+#
+# Environment: APP_COUPLING_TOOLS (tool cache, default ~/.cache/app-coupling/tools),
+# APP_COUPLING_NODE_DIR (state, default ~/.local/state/app-coupling/node),
+# APP_COUPLING_REGISTRY_STORAGE (the registry's storage when this starts it; default the
+# one `npm run e2e:containers` keeps, ~/.cache/app-coupling/registry).
+#
+# Network safety: the node's address is the bridge's (no name lookup: the API server
+# reaches the kubelet by InternalIP); the pod range is the bridge's subnet and the Service
+# range is routed to the bridge, so a packet to an address no rule translates stays on
+# this machine; CoreDNS answers only the cluster's names (no forwarding).
+# Runs under `flock /tmp/app-coupling-e2e.lock` when called by the e2e suites: one
+# cluster at a time (its names, addresses and ports are fixed).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
+DIR="${APP_COUPLING_NODE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/app-coupling/node}"
+REGISTRY_STORAGE="${APP_COUPLING_REGISTRY_STORAGE:-$HOME/.cache/app-coupling/registry}"
+
+# ---- the cluster's fixed names and addresses ---------------------------------------------
+CLUSTER=app-coupling-node # kwokctl's cluster name; the kube context is kwok-$CLUSTER
+NODE_NAME=app-coupling-node
+CONTEXT="kwok-$CLUSTER"
+BRIDGE=acnode0
+NODE_IP=10.244.0.1 # the bridge's address: node IP, API server's advertise address, DNS
+POD_CIDR=10.244.0.0/24
+SERVICE_CIDR=10.0.0.0/24 # kube-apiserver's default range, given explicitly
+API_SERVICE_IP=10.0.0.1
+DNS_IP=10.0.0.10
+CGROUP_ROOT=app-coupling-node
+REGISTRY=localhost:5001
+REGISTRY_ADDR=127.0.0.1:5001
+# the sysctls kubelet and the node change; restored by `down`
+# (kubelet: pkg/kubelet/cm/container_manager_linux.go setupKernelTunables; kube-proxy:
+# route_localnet, conntrack)
+SYSCTLS=(net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables
+  kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys
+  kernel.keys.root_maxbytes net.ipv4.conf.all.route_localnet net.netfilter.nf_conntrack_max
+  net.netfilter.nf_conntrack_tcp_be_liberal)
+
+BIN="$TOOLS/bin"
+NODE_BIN="$TOOLS/node-bin"
+NODE_ROOT="$TOOLS/node-root"
+ETC="$DIR/etc"
+RUN="$DIR/run"
+LOGS="$DIR/logs"
+DATA="$DIR/data"
+KUBECONFIG_FILE="$DIR/kubeconfig"
+BASELINE="$DIR/baseline" # the machine's state before the first `up` (kept until a clean `down`)
+export KWOK_WORKDIR="$DATA/kwok" KWOK_KUBECTL_BINARY="$BIN/kubectl"
+export PATH="$NODE_BIN:$BIN:$PATH"
+
+EXIT_USAGE=2
+EXIT_NOT_ROOT=3
+EXIT_MISSING_TOOLS=4
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'e2e:node: %s\n' "$*" >&2; exit 1; }
+kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" --context "$CONTEXT" "$@"; }
+ctr_() { "$NODE_BIN/ctr" --address "$RUN/containerd.sock" "$@"; }
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
+need_root() {
+  [[ "$(id -u)" == 0 ]] || { echo "e2e:node: $1 needs root (it runs containerd and the kubelet, and changes iptables, links and sysctls)" >&2; exit "$EXIT_NOT_ROOT"; }
+}
+
+need_tools() {
+  local t missing=()
+  for t in bin/kubelet bin/kube-proxy bin/coredns bin/local-path-provisioner bin/kube-apiserver bin/kube-controller-manager \
+    bin/kube-scheduler bin/kubectl bin/etcd bin/kwokctl node-bin/containerd node-bin/runc node-bin/iptables node-bin/nft \
+    node-bin/conntrack images/pause.tar images/local-path-helper.tar; do
+    [[ -e "$TOOLS/$t" ]] || missing+=("$t")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "e2e:node: missing from the tool cache $TOOLS: ${missing[*]}" >&2
+  echo "  build them with: flock /tmp/app-coupling-tools.lock npm run e2e:tools   (tens of minutes on two cores, once)" >&2
+  exit "$EXIT_MISSING_TOOLS"
+}
+
+# ---- processes -----------------------------------------------------------------------------
+
+# start NAME COMMAND...: runs COMMAND in a session of its own, logs to logs/NAME.log,
+# records its pid in run/NAME.pid; a no-op while that pid still runs
+start() {
+  local name="$1" pid
+  shift
+  if running "$name"; then return 0; fi
+  setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$RUN/$name.pid"
+}
+
+running() {
+  local pid
+  [[ -f "$RUN/$1.pid" ]] || return 1
+  pid="$(cat "$RUN/$1.pid")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# stop NAME: SIGTERM, SIGKILL after 15 s; the pid file goes
+stop() {
+  local name="$1" pid
+  [[ -f "$RUN/$name.pid" ]] || return 0
+  pid="$(cat "$RUN/$name.pid")"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then say "$name ($pid) did not stop in 15 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+    say "stopped $name ($pid)"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+# wait_for WHAT SECONDS COMMAND...: polls COMMAND every 0.25 s
+wait_for() {
+  local what="$1" secs="$2" end
+  shift 2
+  end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < end)) || { say "timed out after ${secs}s waiting for $what"; return 1; }
+    sleep 0.25
+  done
+}
+
+# ---- what the node touches (snapshot) ------------------------------------------------------
+
+# The node's processes: those that refer to its directory (every component is started
+# with its files there; the shims with containerd's socket), run Debian's parts from the
+# tool cache, or sit in the node's cgroups (the pods' processes). The machine's own
+# containerd, a dockerd, other clusters and tools run from bin/ by others are not listed.
+our_pids() {
+  local p exe args
+  for p in /proc/[0-9]*; do
+    exe="$(readlink "$p/exe" 2>/dev/null)" || continue
+    args="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
+    if [[ "$exe" == "$NODE_ROOT"/* || "$args" == *"$DIR"* ]]; then echo "${p#/proc/}"; fi
+  done
+  # every depth: <root>/kubepods/<qos>/pod<uid>/<container>
+  find /sys/fs/cgroup/pids/"$CGROUP_ROOT" /sys/fs/cgroup/unified/"$CGROUP_ROOT" -name cgroup.procs -exec cat {} + 2>/dev/null || true
+}
+
+our_processes() {
+  local p
+  for p in $(our_pids | sort -un); do
+    [[ "$p" == "$$" || "$p" == "$BASHPID" ]] && continue
+    [[ -r "/proc/$p/cmdline" ]] || continue
+    echo "process $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-160)"
+  done | sort
+}
+
+snapshot() {
+  local s h t f c
+  our_processes
+  awk -v d="$DIR" '$5 == d || index($5, d "/") == 1 || $5 ~ "^/run/netns/cni-" || $5 ~ "^/var/run/netns/cni-" { print "mount " $5 }' /proc/self/mountinfo | sort
+  for h in /sys/fs/cgroup/*/; do
+    for c in "$CGROUP_ROOT" k8s.io kubepods; do [[ -d "$h$c" ]] && echo "cgroup $h$c"; done
+  done
+  for t in iptables ip6tables; do
+    for f in filter nat mangle raw; do
+      { "$NODE_BIN/$t-save" -t "$f" 2>/dev/null || true; } | awk -v t="$t" -v f="$f" '/^:KUBE-/ { print "chain " t " " f " " substr($1, 2) } /^-A .*KUBE-/ { print "rule " t " " f " " $0 }'
+    done
+  done | sort
+  { "$NODE_BIN/nft" list tables 2>/dev/null || true; } | sed 's/^/nft /' | sort
+  ip -o link show 2>/dev/null | awk -F': ' '{ split($2, n, "@"); print n[1] " " $3 }' |
+    awk -v b="$BRIDGE" '$1 == b || $0 ~ ("master " b " ") || ($1 ~ /^veth/ && $0 !~ / master /) { print "link " $1 }' | sort
+  ip -o route show 2>/dev/null | awk -v b="$BRIDGE" -v s="$SERVICE_CIDR" -v p="$POD_CIDR" '$0 ~ (" dev " b " ") || $1 == s || $1 == p { print "route " $1 " " $2 " " $3 }' | sort
+  for s in "${SYSCTLS[@]}"; do echo "sysctl $s=$(sysctl -n "$s" 2>/dev/null || echo absent)"; done
+}
+
+# ---- up ------------------------------------------------------------------------------------
+
+write_configs() {
+  mkdir -p "$ETC/containerd/certs.d/$REGISTRY" "$ETC/cni" "$ETC/local-path"
+  cat >"$ETC/containerd/config.toml" <<EOF
+version = 2
+root = "$DATA/containerd/root"
+state = "$DATA/containerd/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$RUN/containerd.sock"
+[ttrpc]
+  address = "$RUN/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$DATA/containerd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  # the stand-in imported by \`up\` (registry.k8s.io is unreachable)
+  sandbox_image = "registry.k8s.io/pause:3.10"
+  enable_unprivileged_ports = true
+  enable_unprivileged_icmp = true
+  # no CAP_SYS_RESOURCE here: a sandbox asking for oom_score_adj -998 fails otherwise
+  # ("can't get final child's PID from pipe: EOF")
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "$NODE_BIN/runc"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$NODE_ROOT/usr/lib/cni"
+    conf_dir = "$ETC/cni"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$ETC/containerd/certs.d"
+EOF
+  # plain HTTP to the local registry, as kind's local-registry recipe does
+  cat >"$ETC/containerd/certs.d/$REGISTRY/hosts.toml" <<EOF
+server = "http://$REGISTRY"
+[host."http://$REGISTRY"]
+  capabilities = ["pull", "resolve"]
+EOF
+  cat >"$ETC/cni/10-acnode.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "acnode",
+  "plugins": [{
+    "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+    "ipam": {
+      "type": "host-local",
+      "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+      "routes": [{"dst": "0.0.0.0/0"}],
+      "dataDir": "$DATA/cni-ipam"
+    }
+  }]
+}
+EOF
+  # pods' resolver for dnsPolicy Default, and CoreDNS's: never the machine's own
+  echo "nameserver $NODE_IP" >"$ETC/resolv.conf"
+  cat >"$ETC/kwokctl.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  kubeApiserverCertSANs: ["$API_SERVICE_IP", "$NODE_IP"]
+EOF
+  local pki="$KWOK_WORKDIR/clusters/$CLUSTER/pki"
+  cat >"$ETC/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+# cgroup v1 only on this machine (its init keeps the v1 memory hierarchy busy)
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: /$CGROUP_ROOT
+containerRuntimeEndpoint: unix://$RUN/containerd.sock
+address: $NODE_IP
+port: 10250
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+# the API server presents kwok's admin certificate; everyone else is refused
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $pki/ca.crt}
+authorization:
+  mode: Webhook
+clusterDomain: cluster.local
+clusterDNS: ["$DNS_IP"]
+resolvConf: $ETC/resolv.conf
+podLogsDir: $DATA/pod-logs
+failSwapOn: false
+serializeImagePulls: false
+registerNode: true
+maxPods: 60
+# a shared machine: evict only when the disk is really full
+evictionHard: {"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%"}
+imageGCHighThresholdPercent: 99
+imageGCLowThresholdPercent: 98
+EOF
+  cat >"$ETC/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: $KUBECONFIG_FILE
+hostnameOverride: $NODE_NAME
+mode: iptables
+clusterCIDR: $POD_CIDR
+bindAddress: $NODE_IP
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+nodePortAddresses: ["$NODE_IP/32"]
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+iptables:
+  localhostNodePorts: false
+  masqueradeAll: false
+EOF
+  cat >"$ETC/Corefile" <<EOF
+.:53 {
+    bind $NODE_IP
+    errors
+    health 127.0.0.1:18081
+    ready 127.0.0.1:18181
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $KUBECONFIG_FILE $CONTEXT
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    cache 30
+    loop
+}
+EOF
+  cat >"$ETC/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REGISTRY_STORAGE
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+EOF
+  cat >"$ETC/local-path/config.json" <<EOF
+{"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$DATA/local-path"]}]}
+EOF
+  cat >"$ETC/local-path/helper-pod.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: helper-pod
+spec:
+  containers:
+  - name: helper-pod
+    image: app-coupling.local/local-path-helper:busybox
+    imagePullPolicy: Never
+EOF
+}
+
+# What the cluster needs besides the program: cluster DNS (the host process behind the
+# kube-dns Service and a hand-made EndpointSlice), the provisioner's namespace and
+# scripts, and the default StorageClass.
+cluster_manifests() {
+  cat <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  clusterIP: $DNS_IP
+  ports:
+  - {name: dns, port: 53, protocol: UDP, targetPort: 53}
+  - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kube-dns-host
+  namespace: kube-system
+  labels: {kubernetes.io/service-name: kube-dns, endpointslice.kubernetes.io/managed-by: app-coupling-node}
+addressType: IPv4
+ports:
+- {name: dns, port: 53, protocol: UDP}
+- {name: dns-tcp, port: 53, protocol: TCP}
+endpoints:
+- addresses: ["$NODE_IP"]
+  conditions: {ready: true}
+  nodeName: $NODE_NAME
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: local-path-storage}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: local-path-provisioner, namespace: local-path-storage}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: local-path-config, namespace: local-path-storage}
+data:
+  setup: |-
+    #!/bin/sh
+    set -eu
+    mkdir -m 0777 -p "\$VOL_DIR"
+  teardown: |-
+    #!/bin/sh
+    set -eu
+    rm -rf "\$VOL_DIR"
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: rancher.io/local-path
+reclaimPolicy: Delete
+volumeBindingMode: WaitForFirstConsumer
+EOF
+}
+
+routes_free() {
+  local r
+  for r in "$POD_CIDR" "$SERVICE_CIDR"; do
+    if ip -o route show "$r" | grep -qv " dev $BRIDGE "; then
+      die "the machine already routes $r elsewhere ($(ip -o route show "$r")): refusing to add a cluster on top of it"
+    fi
+  done
+}
+
+cmd_up() {
+  need_root up
+  need_tools
+  local t0=$SECONDS
+  mkdir -p "$ETC" "$RUN" "$LOGS" "$DATA"
+  # the machine's state before the first up: kept through later ups and failed downs
+  [[ -f "$BASELINE" ]] || snapshot >"$BASELINE"
+  routes_free
+  write_configs
+
+  say "network: bridge $BRIDGE $NODE_IP/24, Service range $SERVICE_CIDR routed to it"
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$NODE_IP/24" dev "$BRIDGE"
+  fi
+  ip link set "$BRIDGE" up
+  ip route replace "$SERVICE_CIDR" dev "$BRIDGE"
+  sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+
+  say "registry on $REGISTRY_ADDR"
+  if ! curl -sf "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then
+    local registry_bin
+    registry_bin="$(command -v docker-registry || true)"
+    [[ -n "$registry_bin" ]] || die "nothing answers on $REGISTRY_ADDR and docker-registry is not installed (apt-get install docker-registry)"
+    mkdir -p "$REGISTRY_STORAGE"
+    start registry "$registry_bin" serve "$ETC/registry.yml"
+    wait_for "the registry" 20 curl -sf "http://$REGISTRY_ADDR/v2/" || die "docker-registry did not answer: $(tail -3 "$LOGS/registry.log")"
+  fi
+
+  say "containerd"
+  start containerd "$NODE_BIN/containerd" --config "$ETC/containerd/config.toml"
+  wait_for containerd 30 ctr_ version || die "containerd did not start: $(tail -5 "$LOGS/containerd.log")"
+  ctr_ -n k8s.io images import "$TOOLS/images/pause.tar" >/dev/null
+  ctr_ -n k8s.io images import "$TOOLS/images/local-path-helper.tar" >/dev/null
+
+  say "control plane (kwokctl $CLUSTER)"
+  if ! "$BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$CLUSTER" || ! kc get --raw /readyz >/dev/null 2>&1; then
+    "$BIN/kwokctl" create cluster --name "$CLUSTER" --runtime binary \
+      --kube-apiserver-binary "$BIN/kube-apiserver" --kube-controller-manager-binary "$BIN/kube-controller-manager" \
+      --kube-scheduler-binary "$BIN/kube-scheduler" --kwok-controller-binary "$BIN/kwok" --etcd-binary "$BIN/etcd" \
+      --secure-port=true --kube-authorization=true --kube-admission=true \
+      --disable kwok-controller --config "$ETC/kwokctl.yaml" \
+      --extra-args "kube-apiserver=advertise-address=$NODE_IP" \
+      --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
+      --extra-args "kube-apiserver=kubelet-preferred-address-types=InternalIP" \
+      --extra-args "kube-apiserver=kubelet-client-certificate=$KWOK_WORKDIR/clusters/$CLUSTER/pki/admin.crt" \
+      --extra-args "kube-apiserver=kubelet-client-key=$KWOK_WORKDIR/clusters/$CLUSTER/pki/admin.key" \
+      --kubeconfig "$KUBECONFIG_FILE" --wait 3m >>"$LOGS/kwokctl.log" 2>&1 ||
+      die "kwokctl create cluster failed: $(tail -5 "$LOGS/kwokctl.log")"
+  fi
+  # kwokctl writes into the kubeconfig it is given: keep ours holding this cluster only
+  chmod 600 "$KUBECONFIG_FILE"
+
+  say "cgroup root /$CGROUP_ROOT"
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    [[ "$h" == /sys/fs/cgroup/unified/ ]] && continue
+    mkdir -p "$h$CGROUP_ROOT"
+  done
+  if [[ -d /sys/fs/cgroup/cpuset/$CGROUP_ROOT ]]; then
+    cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$CGROUP_ROOT/cpuset.cpus"
+    cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$CGROUP_ROOT/cpuset.mems"
+  fi
+
+  say "kubelet, kube-proxy, CoreDNS, local-path-provisioner"
+  mkdir -p "$DATA/kubelet" "$DATA/local-path"
+  start kubelet "$BIN/kubelet" --config "$ETC/kubelet.yaml" --kubeconfig "$KUBECONFIG_FILE" \
+    --root-dir "$DATA/kubelet" --cert-dir "$DATA/kubelet/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v=1
+  start kube-proxy "$BIN/kube-proxy" --config "$ETC/kube-proxy.yaml" --v=1
+  start coredns "$BIN/coredns" -conf "$ETC/Corefile"
+  kc apply -f - <<<"$(cluster_manifests)" >>"$LOGS/manifests.log"
+  start local-path "$BIN/local-path-provisioner" start --kubeconfig "$KUBECONFIG_FILE" --namespace local-path-storage \
+    --service-account-name local-path-provisioner --configmap-name local-path-config --config "$ETC/local-path/config.json" \
+    --helper-image app-coupling.local/local-path-helper:busybox --helper-pod-file "$ETC/local-path/helper-pod.yaml"
+
+  say "waiting for node $NODE_NAME to be Ready"
+  wait_for "node $NODE_NAME registered" 60 kc get node "$NODE_NAME" || die "the kubelet did not register: $(tail -5 "$LOGS/kubelet.log")"
+  kc wait --for=condition=Ready "node/$NODE_NAME" --timeout=120s >/dev/null || die "node not Ready: $(tail -5 "$LOGS/kubelet.log")"
+  wait_for "CoreDNS ready" 30 curl -sf http://127.0.0.1:18181/ready || die "CoreDNS not ready: $(tail -5 "$LOGS/coredns.log")"
+  for t in kube-proxy local-path registry; do
+    [[ ! -f "$RUN/$t.pid" ]] || running "$t" || die "$t exited: $(tail -5 "$LOGS/$t.log")"
+  done
+
+  write_env
+  say "cluster up in $((SECONDS - t0))s (node $NODE_NAME Ready; env: $DIR/env)"
+  echo "$KUBECONFIG_FILE"
+}
+
+write_env() {
+  cat >"$DIR/env" <<EOF
+KUBECONFIG=$KUBECONFIG_FILE
+KUBE_CONTEXT=$CONTEXT
+NODE_NAME=$NODE_NAME
+NODE_IP=$NODE_IP
+REGISTRY=$REGISTRY
+POD_CIDR=$POD_CIDR
+SERVICE_CIDR=$SERVICE_CIDR
+DNS_IP=$DNS_IP
+STORAGE_CLASS=standard
+EOF
+}
+
+# ---- down ----------------------------------------------------------------------------------
+
+# the network namespaces and mounts of our pods, read from containerd before it goes
+sandbox_netns() {
+  local id
+  for id in $(ctr_ -n k8s.io containers ls -q 2>/dev/null); do
+    ctr_ -n k8s.io containers info "$id" 2>/dev/null |
+      sed -n 's#.*"path": "\(/var/run/netns/cni-[^"]*\|/run/netns/cni-[^"]*\)".*#\1#p'
+  done | sort -u
+}
+
+remove_kube_chains() {
+  local t f chain rule
+  for t in iptables ip6tables; do
+    for f in filter nat mangle raw; do
+      # rules in other chains that jump to a KUBE-* chain, then the KUBE-* chains themselves
+      while IFS= read -r rule; do
+        # shellcheck disable=SC2086 # the rule's words, as iptables-save printed them
+        "$NODE_BIN/$t" -t "$f" -D ${rule#-A } 2>/dev/null || true
+      done < <("$NODE_BIN/$t-save" -t "$f" 2>/dev/null | grep -E '^-A ' | grep -vE '^-A KUBE-' | grep -E -- '-j KUBE-|--jump KUBE-')
+      for chain in $("$NODE_BIN/$t-save" -t "$f" 2>/dev/null | sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p'); do
+        "$NODE_BIN/$t" -t "$f" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $("$NODE_BIN/$t-save" -t "$f" 2>/dev/null | sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p'); do
+        "$NODE_BIN/$t" -t "$f" -X "$chain" 2>/dev/null || true
+      done
+    done
+  done
+}
+
+# nft tables iptables-nft created for the node: deleted when they were not there before
+# and hold nothing but empty base chains now
+remove_new_nft_tables() {
+  local family name
+  while read -r _ family name; do
+    grep -qx "nft table $family $name" "$BASELINE" 2>/dev/null && continue
+    if ! "$NODE_BIN/nft" list table "$family" "$name" 2>/dev/null | grep -vE '^\s*(table|chain|type|policy|\}|$|#)' | grep -q .; then
+      "$NODE_BIN/nft" delete table "$family" "$name" && say "nft table $family $name deleted"
+    fi
+  done < <("$NODE_BIN/nft" list tables 2>/dev/null)
+}
+
+cmd_down() {
+  need_root down
+  local t0=$SECONDS netns m h c s
+  if [[ ! -d "$DIR" ]]; then
+    say "nothing to do: no node state at $DIR"
+    return 0
+  fi
+  [[ -x "$NODE_BIN/ctr" ]] || die "the tool cache $TOOLS has no node-bin/ctr: cannot clean up the node's containers (build: npm run e2e:tools node-debs)"
+
+  say "stopping the node's processes"
+  stop local-path
+  stop kube-proxy
+  stop kubelet
+  stop coredns
+  netns=""
+  if ctr_ version >/dev/null 2>&1; then
+    netns="$(sandbox_netns)"
+    for c in $(ctr_ -n k8s.io tasks ls -q 2>/dev/null); do ctr_ -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true; done
+    sleep 0.5
+    for c in $(ctr_ -n k8s.io containers ls -q 2>/dev/null); do
+      ctr_ -n k8s.io tasks rm -f "$c" >/dev/null 2>&1 || true
+      ctr_ -n k8s.io containers rm "$c" >/dev/null 2>&1 || true
+    done
+  fi
+  stop containerd
+  # shims outlive containerd (reparented to init): end those of our containerd only
+  for s in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $RUN/containerd.sock" || true); do kill -KILL "$s" 2>/dev/null || true; done
+  if [[ -x "$BIN/kwokctl" ]] && "$BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+    "$BIN/kwokctl" delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || say "kwokctl delete cluster failed (see $LOGS/kwokctl.log)"
+  fi
+  stop registry
+  # anything of the node's still running (after a crash, or pods whose shim is gone)
+  local left
+  left="$(our_processes)"
+  if [[ -n "$left" ]]; then
+    say "ending what is left:"$'\n'"$left"
+    for s in $(our_pids | sort -un); do
+      [[ "$s" == "$$" || "$s" == "$BASHPID" ]] || kill -KILL "$s" 2>/dev/null || true
+    done
+    sleep 1
+  fi
+
+  say "network: iptables chains, namespaces, links, routes"
+  if [[ -x "$BIN/kube-proxy" ]]; then "$BIN/kube-proxy" --cleanup >>"$LOGS/kube-proxy-cleanup.log" 2>&1 || true; fi
+  remove_kube_chains
+  remove_new_nft_tables
+  # the pods' network namespaces: those containerd named, and any cni-* that was not there
+  # before the first up (containerd gone after a crash cannot name them)
+  for m in $netns $(awk '$5 ~ "^/(var/)?run/netns/cni-" { print $5 }' /proc/self/mountinfo); do
+    grep -qx "mount $m" "$BASELINE" 2>/dev/null && continue
+    umount "$m" 2>/dev/null || true
+    rm -f "$m"
+  done
+  ip route del "$SERVICE_CIDR" dev "$BRIDGE" 2>/dev/null || true
+  if ip link del "$BRIDGE" 2>/dev/null; then say "link $BRIDGE deleted"; fi
+
+  say "mounts and cgroups"
+  # deepest first: pod volumes, overlay root filesystems, shm, kubelet's shared bind mount
+  while IFS= read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
+  done < <(awk -v d="$DIR" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  for h in /sys/fs/cgroup/*/; do
+    for c in "$CGROUP_ROOT" k8s.io; do
+      [[ -d "$h$c" ]] || continue
+      grep -qx "cgroup $h$c" "$BASELINE" 2>/dev/null && continue
+      find "$h$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+  done
+
+  say "sysctls back to their values before the first up"
+  if [[ -f "$BASELINE" ]]; then
+    while IFS='=' read -r s c; do
+      s="${s#sysctl }"
+      [[ "$c" == absent ]] || [[ "$(sysctl -n "$s" 2>/dev/null)" == "$c" ]] || sysctl -q -w "$s=$c" || say "could not restore $s=$c"
+    done < <(grep '^sysctl ' "$BASELINE")
+  fi
+
+  # what differs from before the first up (the baseline), if anything
+  local now diff=""
+  if [[ -f "$BASELINE" ]]; then
+    now="$(snapshot)"
+    diff="$(diff <(sort "$BASELINE") <(sort <<<"$now") | grep -E '^[<>]' || true)"
+  fi
+  if [[ -n "$diff" ]]; then
+    say "left behind (< before the first up, > now):"
+    echo "$diff" >&2
+    say "state kept in $DIR; run down again once the cause is fixed"
+    return 1
+  fi
+  rm -rf "$DIR"
+  say "down in $((SECONDS - t0))s: nothing left (processes, mounts, cgroups, KUBE-* chains, links, routes, sysctls as before)"
+}
+
+# ---- status / env --------------------------------------------------------------------------
+
+cmd_status() {
+  local n rc=1
+  if [[ ! -d "$DIR" ]]; then echo "e2e:node: down (no state at $DIR)"; return 1; fi
+  for n in registry containerd kubelet kube-proxy coredns local-path; do
+    if running "$n"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; elif [[ -f "$RUN/$n.pid" ]]; then echo "$n: exited (see $LOGS/$n.log)"; else echo "$n: not started by e2e:node"; fi
+  done
+  if [[ -f "$KUBECONFIG_FILE" ]] && kc get node "$NODE_NAME" >/dev/null 2>&1; then
+    kc get node "$NODE_NAME" -o wide
+    kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True && rc=0
+  else
+    echo "API server: not answering"
+  fi
+  [[ -f "$DIR/env" ]] && echo "env: $DIR/env" && echo "kubeconfig: $KUBECONFIG_FILE"
+  return "$rc"
+}
+
+cmd_env() {
+  [[ -f "$DIR/env" ]] || die "not up (no $DIR/env): npm run e2e:node -- up"
+  cat "$DIR/env"
+}
+
+case "${1:-}" in
+  "") exec bash "$REPO/scripts/with-node.sh" "$REPO/node_modules/.bin/ts-node" --transpile-only "$REPO/e2e/node/run.ts" ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  snapshot) snapshot ;;
+  -h | --help | help) usage ;;
+  *) echo "e2e:node: unknown command '$1' (up, down, status, env, snapshot)" >&2; exit "$EXIT_USAGE" ;;
+esac
