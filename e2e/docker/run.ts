@@ -19,7 +19,8 @@ import { CACHE, missingTools, TOOLS } from "../lib/tools";
 import { COUPLINGS } from "../../components/config";
 import { SERVES_ECHO_LABEL } from "../../components/vocabulary";
 import { ENGINE_TOOLS, ensureStack, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
-import { Engine, Registry, startDockerd, startRegistry } from "./daemons";
+import { Registry, startRegistry, tagDigest } from "../lib/registry";
+import { Engine, startDockerd } from "./dockerd";
 
 startLayer("docker", { budget: { minutes: Number(process.env.E2E_DOCKER_BUDGET_MINUTES ?? 25), setBy: "E2E_DOCKER_BUDGET_MINUTES" } });
 
@@ -64,9 +65,9 @@ function imageWarnings(output: string): string[] {
 /** What `pulumi up` printed per image: each Image's build and each RegistryImage's push, in seconds. */
 function stepTimes(output: string): string {
     const times: string[] = [];
-    // e.g. "+  docker:index/image:Image generator created (2s)"
-    for (const m of output.matchAll(/docker:index\/(image:Image|registryImage:RegistryImage)\s+(\S+)\s+(?:created|updated)[^(\n]*\((\d+(?:\.\d+)?)s\)/g)) {
-        times.push(`${m[1].startsWith("image") ? "build" : "push"} ${m[2]} ${m[3]}s`);
+    // e.g. " +  docker:index:Image generator created (1s) Image built successfully, …"
+    for (const m of output.matchAll(/docker:index:(Image|RegistryImage) (\S+) (?:created|updated|created replacement) \((\d+(?:\.\d+)?)s\)/g)) {
+        times.push(`${m[1] === "Image" ? "build" : "push"} ${m[2]} ${m[3]}s`);
     }
     return times.length ? ` (${times.join(", ")})` : "";
 }
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
             return fs.existsSync(f) ? fromImages(f) : [];
         }));
         const bases = [...froms].map((n) => ensureBase(n, ws.dir, true));
-        registry = await startRegistry(ws.dir, path.join(ws.dir, "registry"));
+        registry = await startRegistry(path.join(ws.dir, "registry"), 5001, ws.dir);
         pulumiOk(ws, ["plugin", "install", "resource", "docker", DOCKER_SDK_VERSION, "--file", PLUGIN]);
         const plugins = JSON.parse(pulumiOk(ws, ["plugin", "ls", "--json"]).stdout) as { name: string; kind: string; version: string }[];
         assert(plugins.some((p) => p.name === "docker" && p.kind === "resource" && p.version === DOCKER_SDK_VERSION), `plugin ls: ${JSON.stringify(plugins)}`);
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
         const refs = JSON.parse(pulumiOk(ws, ["stack", "output", "images", "--stack", stack, "--json"]).stdout) as Record<string, string>;
         assert(Object.keys(images).sort().join() === "echo,generator", `RegistryImages: ${Object.keys(images).join(", ")}`);
         for (const p of Object.values(images)) {
-            const held = await reg.digestOf(p.repository, p.tag);
+            const held = await tagDigest(reg.port, p.repository, p.tag);
             assert(held === p.digest, `${p.name}: the registry holds ${held} for ${p.tag}; the stack recorded ${p.digest}`);
             assert(refs[p.name] === `localhost:5001/${p.repository}@${p.digest}`, `${p.name}: output ${refs[p.name]}`);
         }
@@ -240,9 +241,9 @@ async function main(): Promise<void> {
     await check("the registry emptied behind the stack's back: pulumi up --refresh pushes both images again, and new pods start", async () => {
         reg.stop();
         fs.rmSync(reg.storage, { recursive: true, force: true });
-        const fresh = await startRegistry(ws.dir, reg.storage);
+        const fresh = await startRegistry(reg.storage, 5001, ws.dir);
         Object.assign(reg, fresh);
-        for (const p of Object.values(first)) assert((await reg.digestOf(p.repository, p.tag)) === undefined, `${p.name} still there`);
+        for (const p of Object.values(first)) assert((await tagDigest(reg.port, p.repository, p.tag)) === undefined, `${p.name} still there`);
         const mark = reg.mark();
         const r = up(["--refresh"]);
         traffic.push(...reg.since(mark));
@@ -264,7 +265,7 @@ async function main(): Promise<void> {
     await check("the registry emptied and the engine's images gone too (a fresh CI runner): pulumi up --refresh stops naming the image; with --replace of the Images it builds and pushes again", async () => {
         reg.stop();
         fs.rmSync(reg.storage, { recursive: true, force: true });
-        Object.assign(reg, await startRegistry(ws.dir, reg.storage));
+        Object.assign(reg, await startRegistry(reg.storage, 5001, ws.dir));
         const names = Object.values(first).map((p) => `localhost:5001/${p.repository}:${p.tag}`);
         run("docker", ["-H", engine!.host, "image", "rm", "-f", ...names]);
         const failed = pulumi(ws, ["up", "--stack", stack, "--yes", "--skip-preview", "--refresh"], { env, timeoutMs: UP_TIMEOUT_MS });
@@ -291,7 +292,7 @@ async function main(): Promise<void> {
 
     await check("pulumi destroy: the pushed images stay in the registry (keepRemotely)", async () => {
         pulumiOk(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { env, timeoutMs: UP_TIMEOUT_MS });
-        for (const p of Object.values(first)) assert((await reg.digestOf(p.repository, p.tag)) === p.digest, `${p.name} gone`);
+        for (const p of Object.values(first)) assert((await tagDigest(reg.port, p.repository, p.tag)) === p.digest, `${p.name} gone`);
     });
 
     await onRealNode(ws, engine, reg);
@@ -334,7 +335,7 @@ async function onRealNode(ws: Workspace, engine: Engine, registry: Registry): Pr
         record(`real node, pod: pulumi up ${secs(r.ms)}${stepTimes(r.output)}; the images built warm, pulled by the node`);
         const refs = JSON.parse(pulumiOk(ws, ["stack", "output", "images", "--stack", stack, "--json"]).stdout) as Record<string, string>;
         for (const p of Object.values(pushed(ws, stack))) {
-            assert((await registry.digestOf(p.repository, p.tag)) === p.digest, `${p.name}: the registry lacks ${p.digest} for ${p.tag}`);
+            assert((await tagDigest(registry.port, p.repository, p.tag)) === p.digest, `${p.name}: the registry lacks ${p.digest} for ${p.tag}`);
         }
         // what the kubelet ran: containerd's image IDs are the pulled repo digests
         const pods = kubectlJson(real, ["get", "pods", "-n", namespace]).items as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
