@@ -89,7 +89,6 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     const previousValue = (key: string) => (self ??= selfReference(config)).getOutputDetails(key).then((d) => d.value ?? d.secretValue);
 
     const builds = !config.prebuiltImages && !config.imagesFromStack;
-    const builtBefore = builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined;
     const images = new AppImages("images", { config, imagesDir: options.imagesDir });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
 
@@ -100,7 +99,9 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     if (builds) {
         const imagesDir = options.imagesDir ?? DEFAULT_IMAGES_DIR;
         const names = IMAGES_FOR[config.coupling].map((n) => `${imageRepository(config, n)}:${imageTag(imagesDir, n, config.platform)}`);
-        const newImages = () => pulumi.output(builtBefore).apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
+        // a function: the last run's tags are read only where the nodes are (never in render mode)
+        const newImages = () => (previousOutput("builtImages") as pulumi.Output<string[] | undefined>)
+            .apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
         imagePlatform = { platform: config.platform, fromHost: config.platformFromHost, newImages };
     } else if (!config.platformFromHost) {
         // a function: render mode reads no nodes, so it never reads the last images either
