@@ -29,7 +29,8 @@
 #             node 2's, with NETNS and LOADBALANCER_CIDR, without STORAGE_CLASS
 #   snapshot  what of this machine's state the nodes touch (their processes, mounts,
 #             cgroups, KUBE-* chains, links, routes, sysctls), one line each: `down`
-#             compares it with the one taken before the first `up`.
+#             compares it with the one taken before the first `up`. --node 2: node 2's
+#             lines alone (none once it is down).
 #
 # Environment: APP_COUPLING_TOOLS (tool cache, default ~/.cache/app-coupling/tools),
 # APP_COUPLING_NODE_DIR (state, default ~/.local/state/app-coupling/node),
@@ -73,7 +74,7 @@ export PATH="$NODE_BIN:$BIN:$PATH"
 # use_node 1|2: the names, addresses and directories of one node (and its cluster).
 #   node 1  in this machine's network namespace: bridge acnode0 10.244.0.1/24 (node IP,
 #           API server's advertise address, pods), Services 10.0.0.0/24 routed to it.
-#   node 2  (`up --clusters 2`) in a network namespace of its own, acnode2, so its
+#   node 2  (`up --clusters 2`) in a network namespace of its own, so its
 #           kube-proxy, kubelet and pods have their own iptables, routes and loopback; a
 #           veth pair acnode2 (here, 10.246.0.1/30) <-> eth0 (there, 10.246.0.2/30); its
 #           bridge acnode2br 10.245.0.1/24 (node IP, pods), Services 10.0.1.0/24, and a
@@ -112,7 +113,7 @@ use_node() {
       API_SERVICE_IP=10.0.1.1
       DNS_IP=10.0.1.10
       CGROUP_ROOT=app-coupling-node2
-      NETNS=acnode2
+      NETNS="$DIR/run/netns" # a file: the namespace bind-mounted there (not /run/netns, which `ip netns` would make a mount of its own)
       VETH=acnode2 # this machine's end; the other is eth0 in the namespace
       HOST_IP=10.246.0.1
       NETNS_IP=10.246.0.2
@@ -134,7 +135,7 @@ use_node() {
   NS_EXEC=() # the prefix that starts a command in the node's network namespace
   if [[ -n "$NETNS" ]]; then
     NODE_KUBECONFIG="$ETC/node-kubeconfig"
-    NS_EXEC=(nsenter "--net=/run/netns/$NETNS" --)
+    NS_EXEC=(nsenter "--net=$NETNS" --)
   fi
   export KWOK_WORKDIR="$DATA/kwok"
 }
@@ -253,7 +254,7 @@ snapshot() {
 snapshot_node2() {
   local h
   our_processes
-  awk -v d="$DIR" -v n="$NETNS" '$5 == d || index($5, d "/") == 1 || $5 == "/run/netns/" n || $5 == "/var/run/netns/" n { print "mount " $5 }' /proc/self/mountinfo | sort
+  awk -v d="$DIR" '$5 == d || index($5, d "/") == 1 { print "mount " $5 }' /proc/self/mountinfo | sort
   for h in /sys/fs/cgroup/*/; do if [[ -d "$h$CGROUP_ROOT" ]]; then echo "cgroup $h$CGROUP_ROOT"; fi; done
   { ip -o link show "$VETH" 2>/dev/null || true; } | awk -F': ' '{ split($2, n, "@"); print "link " n[1] }'
   ip -o route show 2>/dev/null | awk -v v="$VETH" -v s="$SERVICE_CIDR" -v p="$POD_CIDR" -v l="$LB_CIDR" '$0 ~ (" dev " v "( |$)") || $1 == s || $1 == p || $1 == l { print "route " $1 " " $2 " " $3 }' | sort
@@ -538,9 +539,13 @@ network_up_node1() {
 network_up_node2() {
   say "network: namespace $NETNS (veth $VETH $HOST_IP/30 <-> eth0 $NETNS_IP/30), bridge $BRIDGE $NODE_IP/24 there;" \
     "$POD_CIDR, $SERVICE_CIDR and $LB_CIDR routed to it"
-  [[ -e "/run/netns/$NETNS" ]] || ip netns add "$NETNS"
+  if ! awk -v f="$NETNS" '$5 == f { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+    touch "$NETNS"
+    unshare --net="$NETNS" true
+  fi
   if ! ip link show "$VETH" >/dev/null 2>&1; then
-    ip link add "$VETH" type veth peer name eth0 netns "$NETNS"
+    # made there, this end moved here (to the namespace of this script's process)
+    innet ip link add eth0 type veth peer name "$VETH" netns "$$"
     ip addr add "$HOST_IP/30" dev "$VETH"
     innet ip addr add "$NETNS_IP/30" dev eth0
   fi
@@ -820,7 +825,7 @@ down_node2() {
     umount "$m" 2>/dev/null || true
     rm -f "$m"
   done
-  ip netns del "$NETNS" 2>/dev/null || true
+  umount "$NETNS" 2>/dev/null || true
   if ip link del "$VETH" 2>/dev/null; then say "link $VETH deleted"; fi
 
   say "node 2: mounts and cgroups"
@@ -980,7 +985,13 @@ case "${1:-}" in
   down) shift; cmd_down "$@" ;;
   status) shift; cmd_status "$@" ;;
   env) shift; cmd_env "$@" ;;
-  snapshot) snapshot ;;
+  snapshot)
+    case "${2:-}" in
+      "") snapshot ;;
+      --node) [[ "${3:-}" == 2 && $# == 3 ]] || { echo "e2e:node: snapshot: --node takes 2 (node 2's lines alone)" >&2; exit "$EXIT_USAGE"; }
+        use_node 2; snapshot_node2 ;;
+      *) echo "e2e:node: snapshot: unknown argument '$2' (--node 2)" >&2; exit "$EXIT_USAGE" ;;
+    esac ;;
   -h | --help | help) usage ;;
   *) echo "e2e:node: unknown command '$1' (up, down, status, env, snapshot)" >&2; exit "$EXIT_USAGE" ;;
 esac
