@@ -281,9 +281,18 @@ snapshot_node1() {
 
 # ---- up ------------------------------------------------------------------------------------
 
+# put FILE: writes stdin to FILE only when that changes it (kube-proxy exits when its
+# config file is written, so a second `up` must leave an unchanged one alone)
+put() {
+  local tmp
+  tmp="$(mktemp "$1.XXXXXX")"
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else chmod 644 "$tmp" && mv "$tmp" "$1"; fi
+}
+
 write_configs() {
   mkdir -p "$ETC/containerd/certs.d/$REGISTRY" "$ETC/cni" "$ETC/local-path"
-  cat >"$ETC/containerd/config.toml" <<EOF
+  put "$ETC/containerd/config.toml" <<EOF
 version = 2
 root = "$DATA/containerd/root"
 state = "$DATA/containerd/state"
@@ -322,12 +331,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 EOF
   # plain HTTP to the local registry, as kind's local-registry recipe does (node 2: through
   # the forwarder on this machine's end of its veth)
-  cat >"$ETC/containerd/certs.d/$REGISTRY/hosts.toml" <<EOF
+  put "$ETC/containerd/certs.d/$REGISTRY/hosts.toml" <<EOF
 server = "http://$REGISTRY"
 [host."$REGISTRY_MIRROR"]
   capabilities = ["pull", "resolve"]
 EOF
-  cat >"$ETC/cni/10-acnode.conflist" <<EOF
+  put "$ETC/cni/10-acnode.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "acnode${NETNS:+-$NODE}",
@@ -343,15 +352,15 @@ EOF
 }
 EOF
   # pods' resolver for dnsPolicy Default, and CoreDNS's: never the machine's own
-  echo "nameserver $NODE_IP" >"$ETC/resolv.conf"
-  cat >"$ETC/kwokctl.yaml" <<EOF
+  put "$ETC/resolv.conf" <<<"nameserver $NODE_IP"
+  put "$ETC/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   kubeApiserverCertSANs: ["$API_SERVICE_IP", "$NODE_IP"${NETNS:+, \"$HOST_IP\"}]
 EOF
   local pki="$KWOK_WORKDIR/clusters/$CLUSTER/pki"
-  cat >"$ETC/kubelet.yaml" <<EOF
+  put "$ETC/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # cgroup v1 only on this machine (its init keeps the v1 memory hierarchy busy)
@@ -384,7 +393,7 @@ evictionHard: {"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.a
 imageGCHighThresholdPercent: 99
 imageGCLowThresholdPercent: 98
 EOF
-  cat >"$ETC/kube-proxy.yaml" <<EOF
+  put "$ETC/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection:
@@ -405,7 +414,7 @@ iptables:
   localhostNodePorts: false
   masqueradeAll: false
 EOF
-  cat >"$ETC/Corefile" <<EOF
+  put "$ETC/Corefile" <<EOF
 .:53 {
     bind $NODE_IP
     errors
@@ -420,7 +429,7 @@ EOF
     loop
 }
 EOF
-  cat >"$ETC/registry.yml" <<EOF
+  put "$ETC/registry.yml" <<EOF
 version: 0.1
 log:
   level: warn
@@ -432,10 +441,10 @@ storage:
 http:
   addr: $REGISTRY_ADDR
 EOF
-  cat >"$ETC/local-path/config.json" <<EOF
+  put "$ETC/local-path/config.json" <<EOF
 {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$DATA/local-path"]}]}
 EOF
-  cat >"$ETC/local-path/helper-pod.yaml" <<EOF
+  put "$ETC/local-path/helper-pod.yaml" <<EOF
 apiVersion: v1
 kind: Pod
 metadata:
@@ -650,7 +659,7 @@ up_node() {
   chmod 600 "$KUBECONFIG_FILE"
   if [[ -n "$NETNS" ]]; then
     # the API server listens on every address of this machine: node 2 reaches it on the veth
-    kc config view --raw --minify | sed "s#server: https://127.0.0.1:#server: https://$HOST_IP:#" >"$NODE_KUBECONFIG"
+    kc config view --raw --minify | sed "s#server: https://127.0.0.1:#server: https://$HOST_IP:#" | put "$NODE_KUBECONFIG"
     chmod 600 "$NODE_KUBECONFIG"
     grep -q "server: https://$HOST_IP:" "$NODE_KUBECONFIG" || die "kwokctl's kubeconfig names no https://127.0.0.1 server: $(grep server: "$KUBECONFIG_FILE")"
   fi
