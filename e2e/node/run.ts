@@ -406,9 +406,11 @@ async function twoClusters(ws: Workspace, node: Node, images: Record<string, str
             const svc = kubectlJson(n2, ["get", "services", "-n", generatorNs]).items.find((x: KObj) => x.spec.type === "LoadBalancer");
             assert(svc?.status?.loadBalancer?.ingress?.[0]?.ip === lbAddress, `the generator Service's ingress is ${JSON.stringify(svc?.status?.loadBalancer)}`);
             const save = path.join(TOOLS, "node-bin", "iptables-save");
-            const inside = run("nsenter", [`--net=/run/netns/${n2.env.NETNS}`, "--", save, "-t", "nat"], { timeoutMs: 20_000 }).stdout;
+            const r = run("nsenter", [`--net=${n2.env.NETNS}`, "--", save, "-t", "nat"], { timeoutMs: 20_000 });
+            assert(r.code === 0, `iptables-save in node 2's namespace exited ${r.code}: ${tail(r.output, 3)}`);
+            const inside = r.stdout;
             assert(inside.split("\n").some((l) => l.includes(`-d ${lbAddress}/32`) && l.includes("loadbalancer IP")),
-                `no "loadbalancer IP" rule for ${lbAddress} in node 2's nat table`);
+                `no "loadbalancer IP" rule for ${lbAddress} in node 2's nat table:\n${tail(inside.split("\n").filter((l) => /KUBE-(SERVICES|FW)/.test(l)).join("\n"), 12)}`);
             const here = run(save, ["-t", "nat"], { timeoutMs: 20_000 }).stdout;
             for (const address of [lbAddress, svc.spec.clusterIP]) assert(!here.includes(address), `this machine's nat table mentions ${address}`);
             return `${svc.metadata.name}: ${lbAddress}:8080 and ${svc.spec.clusterIP} in node 2's nat table only`;
