@@ -100,10 +100,11 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     if (builds) {
         const imagesDir = options.imagesDir ?? DEFAULT_IMAGES_DIR;
         const names = IMAGES_FOR[config.coupling].map((n) => `${imageRepository(config, n)}:${imageTag(imagesDir, n, config.platform)}`);
-        const newImages = pulumi.output(builtBefore).apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
+        const newImages = () => pulumi.output(builtBefore).apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
         imagePlatform = { platform: config.platform, fromHost: config.platformFromHost, newImages };
     } else if (!config.platformFromHost) {
-        const newImages = pulumi.all([previousOutput("images"), deployedImages]).apply(([before, now]) =>
+        // a function: render mode reads no nodes, so it never reads the last images either
+        const newImages = () => pulumi.all([previousOutput("images"), deployedImages]).apply(([before, now]) =>
             Object.entries(now).some(([n, ref]) => (before as Record<string, string> | undefined)?.[n] !== ref));
         imagePlatform = { platform: config.platform, fromHost: false, newImages };
     }

@@ -46,8 +46,12 @@ export interface ImagePlatform {
     platform: Platform;
     /** Whether the platform is the deploying machine's (`platform` unset) rather than chosen. */
     fromHost: boolean;
-    /** Whether this run deploys images the stack did not deploy before (then the nodes are read). */
-    newImages: pulumi.Input<boolean>;
+    /**
+     * Whether this run deploys images the stack did not deploy before (then the nodes are
+     * read). Asked only where the nodes are read (never in render mode): the answer may
+     * cost a read of the stack's own last outputs (program.ts).
+     */
+    newImages: () => pulumi.Input<boolean>;
 }
 
 /**
@@ -172,8 +176,9 @@ export class ClusterSite extends pulumi.ComponentResource {
         const arch = images.platform.split("/")[1];
         const selector: Record<string, string> = { [ARCH_LABEL]: arch };
         const facts = this.config.renderYamlTo === undefined ? clusterFacts(this.target) : undefined;
-        return pulumi.output(images.newImages).apply(async (newImages): Promise<Record<string, string>> => {
-            if (!newImages || !facts) return selector;
+        if (!facts) return pulumi.output(selector);
+        return pulumi.output(images.newImages()).apply(async (newImages): Promise<Record<string, string>> => {
+            if (!newImages) return selector;
             let present: boolean, seen: string[] = [];
             try {
                 present = await facts.hasNodeWithArch(arch);

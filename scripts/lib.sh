@@ -17,6 +17,10 @@ STACK="dev"
 EXIT_MISSING_TOOLS=3
 EXIT_NO_DOCKER_ENGINE=4
 
+# The local backend up.sh logs in to: ~/.pulumi, as `pulumi login --local`, without the
+# metadata sidecar (race_free_backend_url).
+LOCAL_BACKEND_URL='file://~?metadata=skip'
+
 log() { printf '==> %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 
@@ -67,6 +71,29 @@ kind_cluster_exists() {
     [[ "$name" == "$1" ]] && return 0
   done < <(kind get clusters 2>/dev/null)
   return 1
+}
+
+# A file:// backend URL with `metadata=skip` added (other URLs as they are). The file
+# backend stores through gocloud.dev's fileblob, which replaces each state file atomically
+# but rewrites its `.attrs` sidecar in place; the program reads its own stack (a
+# StackReference) while the update saves checkpoints, and a read that finds the sidecar
+# half-written fails the update with "failed to load checkpoint: EOF". `metadata=skip`
+# stops the sidecar; the state stays where it is (README, "The local backend").
+race_free_backend_url() {
+  case "$1" in
+    file://*\?metadata=* | file://*\&metadata=*) printf '%s\n' "$1" ;;
+    file://*\?*) printf '%s&metadata=skip\n' "$1" ;;
+    file://*) printf '%s?metadata=skip\n' "$1" ;;
+    *) printf '%s\n' "$1" ;;
+  esac
+}
+
+# The "Backend URL:" line of `pulumi whoami -v` output (empty when it has none).
+backend_url_of() {
+  local line
+  while IFS= read -r line; do
+    if [[ "$line" == "Backend URL: "* ]]; then printf '%s\n' "${line#Backend URL: }"; return; fi
+  done <<<"$1"
 }
 
 # Work from the repository root, wherever the script was started from.

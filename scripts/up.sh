@@ -31,9 +31,18 @@ case "$(docker inspect -f '{{.State.Running}}' "$REGISTRY_NAME" 2>/dev/null || t
 esac
 
 # 3. Pulumi: keep an existing login (e.g. Pulumi Cloud), else use the local file backend.
-if ! pulumi whoami >/dev/null 2>&1; then
-  log "not logged in to Pulumi: using the local backend (pulumi login --local)"
-  pulumi login --local
+#    A file backend is used with metadata=skip (lib.sh race_free_backend_url); for a
+#    login without it, this run only: same state, nothing stored.
+if ! whoami="$(pulumi whoami -v 2>/dev/null)"; then
+  log "not logged in to Pulumi: using the local backend in ~/.pulumi (pulumi login '$LOCAL_BACKEND_URL')"
+  pulumi login "$LOCAL_BACKEND_URL"
+else
+  backend="$(backend_url_of "$whoami")"
+  race_free="$(race_free_backend_url "$backend")"
+  if [[ "$race_free" != "$backend" ]]; then
+    log "file backend $backend: this run uses $race_free (same state; README, \"The local backend\"); to keep it: pulumi login '$race_free'"
+    export PULUMI_BACKEND_URL="$race_free"
+  fi
 fi
 # Local/passphrase stacks need a passphrase to encrypt secrets; an empty one is
 # fine for a throwaway dev stack, but say so (and how to read outputs later).

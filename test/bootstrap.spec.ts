@@ -66,7 +66,8 @@ esac
 exit 0`,
     pulumi: `
 case "$1 \${2:-}" in
-  "whoami "*) [[ "$FAKE_STATE" == existing ]] || exit 1; echo someone ;;
+  "whoami "*) [[ "$FAKE_STATE" == existing ]] || exit 1
+    printf 'User: someone\\nBackend URL: %s\\n' "\${FAKE_BACKEND:-https://api.pulumi.com}" ;;
   "config get")
     key="$3"; [[ "$3" == --path ]] && key="$4"
     case "$key" in
@@ -78,7 +79,8 @@ case "$1 \${2:-}" in
     esac ;;
   "stack select") [[ "$FAKE_STATE" == existing || "$*" == *--create* ]] || exit 1 ;;
   "stack output") echo "kubectl --context kind-app-coupling -n app port-forward svc/echo 8000:8000" ;;
-  "up "*|"destroy "*) echo "  cwd=$PWD passphrase=\${PULUMI_CONFIG_PASSPHRASE-UNSET}" >>"$FAKE_LOG" ;;
+  "up "*|"destroy "*) echo "  cwd=$PWD passphrase=\${PULUMI_CONFIG_PASSPHRASE-UNSET}" >>"$FAKE_LOG"
+    echo "  backend=\${PULUMI_BACKEND_URL-UNSET}" >>"$FAKE_LOG" ;;
 esac
 exit 0`,
 };
@@ -223,8 +225,8 @@ describe("local bootstrap scripts", () => {
                 "docker info",
                 "docker inspect -f {{.State.Running}} kind-registry",
                 "docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry registry:3",
-                "pulumi whoami",
-                "pulumi login --local",
+                "pulumi whoami -v",
+                "pulumi login file://~?metadata=skip",
                 "pulumi stack select dev --create",
                 "pulumi config get context --stack dev",
                 "pulumi config get coupling --stack dev",
@@ -268,6 +270,25 @@ describe("local bootstrap scripts", () => {
             assert.ok(cmds.includes("pulumi up --yes --refresh --stack dev"), cmds.join("\n"));
             assert.ok(calls(sb).some((l) => l.endsWith("passphrase=s3cret")), "the user's passphrase is kept");
             assert.doesNotMatch(r.stderr, /PULUMI_CONFIG_PASSPHRASE is unset/);
+            assert.ok(calls(sb).includes("  backend=UNSET"), "a Pulumi Cloud login is used as it is");
+        });
+
+        it("a file-backend login without metadata=skip: this run adds it (same state), the stored login is untouched", () => {
+            // the backend's .attrs sidecar race (lib.sh race_free_backend_url; docs/evidence.md)
+            const cases: [string, string][] = [
+                ["file://~", "file://~?metadata=skip"],
+                ["file:///srv/pulumi?no_tmp_dir=false", "file:///srv/pulumi?no_tmp_dir=false&metadata=skip"],
+                ["file:///srv/pulumi?metadata=skip", "UNSET"],
+                ["s3://team-state", "UNSET"],
+            ];
+            for (const [login, used] of cases) {
+                const sb = sandbox(["pulumi", "docker", "kind", "kubectl"]);
+                const r = run(sb, upScript, { env: { FAKE_STATE: "existing", FAKE_BACKEND: login } });
+                assert.equal(r.status, 0, output(r));
+                assert.ok(!commands(sb).some((c) => c.startsWith("pulumi login")), `${login}: no login`);
+                assert.ok(calls(sb).includes(`  backend=${used}`), `${login}:\n${calls(sb).join("\n")}`);
+                if (used !== "UNSET") assert.ok(r.stdout.includes(`to keep it: pulumi login '${used}'`), r.stdout);
+            }
         });
 
         it("coupling clusters: creates both sides' kind clusters, wires the registry into each, and down.sh deletes them", () => {

@@ -188,6 +188,17 @@ describe("issue 17: what a first real deployment would hit", () => {
             assert.deepEqual(nodeSelectors(said), [["pod", { [ARCH]: "amd64" }]]);
         });
 
+        it("render mode reads no nodes, so it does not read the stack's last images either (no StackReference to itself)", async () => {
+            // the self-read races the file backend's checkpoint writes (docs/evidence.md); here it would decide nothing
+            const values = { coupling: "pod", images: PREBUILT, platform: "linux/amd64" };
+            const selfReads = (e: Evaluation) => ofType(e, "pulumi:pulumi:StackReference").filter((r) => r.name === "previous-outputs");
+            const rendered = await evaluate({ ...values, renderYamlTo: "out" }, { clusters: { "": new Error("render mode must not read a cluster") } });
+            assert.deepEqual(nodeSelectors(rendered), [["pod", { [ARCH]: "amd64" }]]);
+            assert.deepEqual(selfReads(rendered), []);
+            const applied = await evaluate(values, { clusters: { "": { nodeArchitectures: ["amd64"] } } });
+            assert.equal(selfReads(applied).length, 1, "applying, the last images decide whether the nodes are read");
+        });
+
         it("the stacks that deploy to shared clusters (staging, prod) pin their platform", () => {
             for (const stack of ["staging", "prod"]) {
                 assert.equal(stackFiles().find((s) => s.stack === stack)!.values.platform, "linux/amd64", stack);

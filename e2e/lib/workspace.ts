@@ -22,6 +22,17 @@ export interface Workspace {
     env: NodeJS.ProcessEnv;
 }
 
+/**
+ * The local file backend at `dir`, with `metadata=skip`: gocloud.dev's fileblob (which the
+ * backend stores through) replaces a state file atomically but rewrites its `.attrs` sidecar
+ * in place, so the program's StackReference to its own stack, read while the same update
+ * saves a checkpoint, can find the sidecar empty: "failed to load checkpoint: EOF" (README,
+ * "The local backend"; docs/evidence.md). Without the sidecar nothing is read half-written.
+ */
+export function fileBackendUrl(dir: string): string {
+    return `file://${dir}?metadata=skip`;
+}
+
 /** Node for the program: the project's pinned Node when the machine has it, else PATH's. */
 function nodeBinDir(): string | undefined {
     const pinned = path.join(os.homedir(), ".cache", "app-coupling", "node", "bin");
@@ -58,7 +69,7 @@ export function makeWorkspace(): Workspace {
         ...process.env,
         PATH: [TOOLS_BIN, ...(node ? [node] : []), process.env.PATH ?? ""].join(path.delimiter),
         PULUMI_HOME: path.join(dir, "home"),
-        PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+        PULUMI_BACKEND_URL: fileBackendUrl(path.join(dir, "state")),
         PULUMI_CONFIG_PASSPHRASE: "app-coupling-e2e",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_SKIP_UPDATE_CHECK: "true",
