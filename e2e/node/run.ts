@@ -10,12 +10,16 @@
 //     the numbers written before still served;
 //   a switch under traffic: pod -> container -> volume -> service -> pod while a bounded
 //     loop reads /data, failures counted per step;
+//   `clusters` on two real nodes (`up --clusters 2`: node 2 in a network namespace of its
+//     own): generator on node 2 behind a LoadBalancer address a stand-in gives it, echo on
+//     node 1 serving the generator's numbers; service -> clusters -> service under traffic;
+//     `down --node 2`;
 //   and `npm run e2e:node -- down`, leaving the machine as it was before up.
 // Closes with `e2e:node: N passed, N failed, N skipped` and, for the traffic, one line
 // `switch under traffic: R requests, F failed`.
 //
 // Environment: E2E_NODE_BUDGET_MINUTES (default 25), E2E_NODE_COUPLINGS (e.g. "pod,volume"),
-// E2E_NODE_PARTS (any of "couplings,retain,switch"; default all), E2E_NODE_RETAIN_LIMIT_SECONDS
+// E2E_NODE_PARTS (any of "couplings,retain,switch,clusters"; default all), E2E_NODE_RETAIN_LIMIT_SECONDS
 // (default 60), E2E_NODE_RATE (requests a second, default 20), E2E_NODE_KEEP=1 (leave the
 // node up at the end), APP_COUPLING_E2E_IMAGES, APP_COUPLING_TOOLS.
 import { Resolver } from "dns/promises";
