@@ -787,6 +787,52 @@ cmd_down() {
   return "$rc"
 }
 
+# stop_processes: every process of the node use_node chose, its pods and its control
+# plane; SANDBOX_NETNS: the pods' network namespaces, as containerd named them
+stop_processes() {
+  local c s left
+  stop local-path
+  stop kube-proxy
+  stop kubelet
+  stop coredns
+  SANDBOX_NETNS=""
+  if ctr_ version >/dev/null 2>&1; then
+    SANDBOX_NETNS="$(sandbox_netns)"
+    for c in $(ctr_ -n k8s.io tasks ls -q 2>/dev/null); do ctr_ -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true; done
+    sleep 0.5
+    for c in $(ctr_ -n k8s.io containers ls -q 2>/dev/null); do
+      ctr_ -n k8s.io tasks rm -f "$c" >/dev/null 2>&1 || true
+      ctr_ -n k8s.io containers rm "$c" >/dev/null 2>&1 || true
+    done
+  fi
+  stop containerd
+  # shims outlive containerd (reparented to init): end those of our containerd only
+  for s in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $RUN/containerd.sock" || true); do kill -KILL "$s" 2>/dev/null || true; done
+  if [[ -x "$BIN/kwokctl" ]] && "$BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+    "$BIN/kwokctl" delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || say "kwokctl delete cluster failed (see $LOGS/kwokctl.log)"
+  fi
+  stop registry
+  stop registry-forward
+  # anything of the node's still running (after a crash, or pods whose shim is gone)
+  left="$(our_processes)"
+  if [[ -n "$left" ]]; then
+    say "ending what is left:"$'\n'"$left"
+    for s in $(our_pids | sort -un); do
+      [[ "$s" == "$$" || "$s" == "$BASHPID" ]] || kill -KILL "$s" 2>/dev/null || true
+    done
+    sleep 1
+  fi
+}
+
+# unmount_dir: every mount under the node's directory, deepest first (pod volumes, overlay
+# root filesystems, shm, kubelet's shared bind mount; node 2's namespace)
+unmount_dir() {
+  local m
+  while IFS= read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
+  done < <(awk -v d="$DIR" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+}
+
 # the network namespaces of node 2's pods: those its containerd named, and (after a
 # crash) any that holds an address of its pod range
 node2_pod_netns() {
@@ -798,36 +844,11 @@ node2_pod_netns() {
 }
 
 down_node2() {
-  local t0=$SECONDS netns m h c s left
+  local t0=$SECONDS netns m h left
   [[ -x "$NODE_BIN/ctr" ]] || die "the tool cache $TOOLS has no node-bin/ctr: cannot clean up the node's containers (build: npm run e2e:tools node-debs)"
   say "node 2: stopping its processes"
-  stop kube-proxy
-  stop kubelet
-  stop coredns
-  netns=""
-  if ctr_ version >/dev/null 2>&1; then
-    netns="$(sandbox_netns)"
-    for c in $(ctr_ -n k8s.io tasks ls -q 2>/dev/null); do ctr_ -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true; done
-    sleep 0.5
-    for c in $(ctr_ -n k8s.io containers ls -q 2>/dev/null); do
-      ctr_ -n k8s.io tasks rm -f "$c" >/dev/null 2>&1 || true
-      ctr_ -n k8s.io containers rm "$c" >/dev/null 2>&1 || true
-    done
-  fi
-  stop containerd
-  for s in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $RUN/containerd.sock" || true); do kill -KILL "$s" 2>/dev/null || true; done
-  if [[ -x "$BIN/kwokctl" ]] && "$BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
-    "$BIN/kwokctl" delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || say "kwokctl delete cluster failed (see $LOGS/kwokctl.log)"
-  fi
-  stop registry-forward
-  left="$(our_processes)"
-  if [[ -n "$left" ]]; then
-    say "ending what is left:"$'\n'"$left"
-    for s in $(our_pids | sort -un); do
-      [[ "$s" == "$$" || "$s" == "$BASHPID" ]] || kill -KILL "$s" 2>/dev/null || true
-    done
-    sleep 1
-  fi
+  stop_processes
+  netns="$SANDBOX_NETNS"
 
   say "node 2: its pods' namespaces, its own namespace (its iptables, bridge and sysctls with it), the veth"
   for m in $netns $(node2_pod_netns); do
@@ -838,9 +859,7 @@ down_node2() {
   if ip link del "$VETH" 2>/dev/null; then say "link $VETH deleted"; fi
 
   say "node 2: mounts and cgroups"
-  while IFS= read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
-  done < <(awk -v d="$DIR" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  unmount_dir
   for h in /sys/fs/cgroup/*/; do
     [[ -d "$h$CGROUP_ROOT" ]] && find "$h$CGROUP_ROOT" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
@@ -866,37 +885,8 @@ down_node1() {
   [[ -x "$NODE_BIN/ctr" ]] || die "the tool cache $TOOLS has no node-bin/ctr: cannot clean up the node's containers (build: npm run e2e:tools node-debs)"
 
   say "stopping the node's processes"
-  stop local-path
-  stop kube-proxy
-  stop kubelet
-  stop coredns
-  netns=""
-  if ctr_ version >/dev/null 2>&1; then
-    netns="$(sandbox_netns)"
-    for c in $(ctr_ -n k8s.io tasks ls -q 2>/dev/null); do ctr_ -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true; done
-    sleep 0.5
-    for c in $(ctr_ -n k8s.io containers ls -q 2>/dev/null); do
-      ctr_ -n k8s.io tasks rm -f "$c" >/dev/null 2>&1 || true
-      ctr_ -n k8s.io containers rm "$c" >/dev/null 2>&1 || true
-    done
-  fi
-  stop containerd
-  # shims outlive containerd (reparented to init): end those of our containerd only
-  for s in $(pgrep -f -- "containerd-shim-runc-v2 .*-address $RUN/containerd.sock" || true); do kill -KILL "$s" 2>/dev/null || true; done
-  if [[ -x "$BIN/kwokctl" ]] && "$BIN/kwokctl" get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
-    "$BIN/kwokctl" delete cluster --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE" >>"$LOGS/kwokctl.log" 2>&1 || say "kwokctl delete cluster failed (see $LOGS/kwokctl.log)"
-  fi
-  stop registry
-  # anything of the node's still running (after a crash, or pods whose shim is gone)
-  local left
-  left="$(our_processes)"
-  if [[ -n "$left" ]]; then
-    say "ending what is left:"$'\n'"$left"
-    for s in $(our_pids | sort -un); do
-      [[ "$s" == "$$" || "$s" == "$BASHPID" ]] || kill -KILL "$s" 2>/dev/null || true
-    done
-    sleep 1
-  fi
+  stop_processes
+  netns="$SANDBOX_NETNS"
 
   say "network: iptables chains, namespaces, links, routes"
   if [[ -x "$BIN/kube-proxy" ]]; then "$BIN/kube-proxy" --cleanup >>"$LOGS/kube-proxy-cleanup.log" 2>&1 || true; fi
@@ -913,10 +903,7 @@ down_node1() {
   if ip link del "$BRIDGE" 2>/dev/null; then say "link $BRIDGE deleted"; fi
 
   say "mounts and cgroups"
-  # deepest first: pod volumes, overlay root filesystems, shm, kubelet's shared bind mount
-  while IFS= read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
-  done < <(awk -v d="$DIR" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  unmount_dir
   for h in /sys/fs/cgroup/*/; do
     for c in "$CGROUP_ROOT" k8s.io; do
       [[ -d "$h$c" ]] || continue
