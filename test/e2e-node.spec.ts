@@ -93,11 +93,13 @@ describe("e2e:node cluster script (e2e/node/cluster.sh)", () => {
     it("the second node's arguments: a bad count or node is refused (exit 2) before anything is touched", () => {
         for (const [args, message] of [
             [["up", "--clusters", "3"], /--clusters takes 1 or 2, not '3'/],
-            [["up", "--nodes", "2"], /up: unknown argument '--nodes'/],
+            [["up", "--nodes", "2"], /up: unknown arguments '--nodes 2'/],
+            [["up", "--clusters"], /up: unknown arguments '--clusters'/],
             [["down", "--node", "1"], /--node takes 2/],
             [["env", "--node", "3"], /no node '3' \(1 or 2\)/],
-            [["status", "--node", "2", "extra"], /one node at a time/],
+            [["status", "--node", "2", "extra"], /status: unknown arguments '--node 2 extra'/],
             [["snapshot", "--node", "1"], /--node takes 2/],
+            [["snapshot", "--all"], /snapshot: unknown arguments '--all'/],
         ] as const) {
             const r = run([...args], env);
             assert.equal(r.status, 2, `${args.join(" ")}: ${r.out}`);

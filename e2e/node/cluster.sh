@@ -601,15 +601,23 @@ registry_up_node1() {
   fi
 }
 
+# one_option CMD NAME ARGS...: the value of the one option ARGS may hold (--NAME V or
+# --NAME=V), "" when there is none; anything else is a usage error
+one_option() {
+  local cmd="$1" name="$2"
+  shift 2
+  case "$#:${1:-}" in
+    0:) echo "" ;;
+    2:"--$name") echo "$2" ;;
+    1:"--$name="*) echo "${1#*=}" ;;
+    *) echo "e2e:node: $cmd: unknown arguments '$*' (--$name N)" >&2; exit "$EXIT_USAGE" ;;
+  esac
+}
+
 cmd_up() {
-  local clusters=1
-  while (($#)); do
-    case "$1" in
-      --clusters) clusters="${2:-}"; shift 2 || true ;;
-      --clusters=*) clusters="${1#*=}"; shift ;;
-      *) echo "e2e:node: up: unknown argument '$1' (--clusters 1|2)" >&2; exit "$EXIT_USAGE" ;;
-    esac
-  done
+  local clusters
+  clusters="$(one_option up clusters "$@")"
+  clusters="${clusters:-1}"
   [[ "$clusters" == 1 || "$clusters" == 2 ]] || { echo "e2e:node: up: --clusters takes 1 or 2, not '$clusters'" >&2; exit "$EXIT_USAGE"; }
   need_root up
   need_tools
@@ -765,14 +773,8 @@ remove_new_nft_tables() {
 # down [--node 2]: node 2 first (node 1's down would take its pods' namespaces), then node 1,
 # whose check against the baseline covers both
 cmd_down() {
-  local only="" rc=0
-  while (($#)); do
-    case "$1" in
-      --node) only="${2:-}"; shift 2 || true ;;
-      --node=*) only="${1#*=}"; shift ;;
-      *) echo "e2e:node: down: unknown argument '$1' (--node 2)" >&2; exit "$EXIT_USAGE" ;;
-    esac
-  done
+  local only rc=0
+  only="$(one_option down node "$@")"
   [[ -z "$only" || "$only" == 2 ]] || { echo "e2e:node: down: --node takes 2 (node 1 goes down with plain down)" >&2; exit "$EXIT_USAGE"; }
   need_root down
   use_node 2
@@ -940,19 +942,14 @@ down_node1() {
 
 # --node 1|2 (default 1): the node a status or env command is about
 node_arg() {
-  local cmd="$1"
-  shift
-  case "${1:-}" in
-    "") use_node 1 ;;
-    --node) use_node "${2:-}"; (($# == 2)) || { echo "e2e:node: $cmd: one node at a time (--node 1|2)" >&2; exit "$EXIT_USAGE"; } ;;
-    --node=*) use_node "${1#*=}"; (($# == 1)) || { echo "e2e:node: $cmd: one node at a time (--node 1|2)" >&2; exit "$EXIT_USAGE"; } ;;
-    *) echo "e2e:node: $cmd: unknown argument '$1' (--node 1|2)" >&2; exit "$EXIT_USAGE" ;;
-  esac
+  local which
+  which="$(one_option "$@")"
+  use_node "${which:-1}"
 }
 
 cmd_status() {
   local n rc=1
-  node_arg status "$@"
+  node_arg status node "$@"
   if [[ ! -d "$DIR" ]]; then echo "e2e:node: down (no state at $DIR)"; return 1; fi
   for n in registry registry-forward containerd kubelet kube-proxy coredns local-path; do
     [[ "$NODE" == 2 && ( "$n" == registry || "$n" == local-path ) ]] && continue
@@ -970,7 +967,7 @@ cmd_status() {
 }
 
 cmd_env() {
-  node_arg env "$@"
+  node_arg env node "$@"
   [[ -f "$DIR/env" ]] || die "not up (no $DIR/env): npm run e2e:node -- up$([[ "$NODE" == 1 ]] || echo " --clusters 2")"
   cat "$DIR/env"
 }
@@ -982,11 +979,12 @@ case "${1:-}" in
   status) shift; cmd_status "$@" ;;
   env) shift; cmd_env "$@" ;;
   snapshot)
-    case "${2:-}" in
+    shift
+    which="$(one_option snapshot node "$@")"
+    case "$which" in
       "") snapshot ;;
-      --node) [[ "${3:-}" == 2 && $# == 3 ]] || { echo "e2e:node: snapshot: --node takes 2 (node 2's lines alone)" >&2; exit "$EXIT_USAGE"; }
-        use_node 2; snapshot_node2 ;;
-      *) echo "e2e:node: snapshot: unknown argument '$2' (--node 2)" >&2; exit "$EXIT_USAGE" ;;
+      2) use_node 2; snapshot_node2 ;;
+      *) echo "e2e:node: snapshot: --node takes 2 (node 2's lines alone)" >&2; exit "$EXIT_USAGE" ;;
     esac ;;
   -h | --help | help) usage ;;
   *) echo "e2e:node: unknown command '$1' (up, down, status, env, snapshot)" >&2; exit "$EXIT_USAGE" ;;
