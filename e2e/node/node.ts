@@ -13,6 +13,9 @@ export const CLUSTER_SCRIPT = path.join(REPO, "e2e", "node", "cluster.sh");
 export const NODE_DIR = process.env.APP_COUPLING_NODE_DIR ??
     path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"), "app-coupling", "node");
 
+/** Node 2's state directory (`up --clusters 2`): the same default as cluster.sh's. */
+export const NODE2_DIR = process.env.APP_COUPLING_NODE2_DIR ?? path.join(path.dirname(NODE_DIR), "second-node");
+
 /** The node's cluster and the addresses `up` wrote to its env file. */
 export interface Node extends Cluster {
     nodeName: string;

@@ -35,7 +35,7 @@ import { background, run, sleepSync, tail } from "../lib/processes";
 import { missingTools, TOOLS } from "../lib/tools";
 import { assertNoChanges, ensureStack, ENGINE_TOOLS, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import {
-    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
+    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE2_DIR, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
     waitSettled,
 } from "./node";
 import { readOutcomes, request, summarize } from "./traffic";
@@ -476,7 +476,7 @@ async function main(): Promise<void> {
     let before = "";
     let node: Node | undefined;
     if (!(keep && alreadyUp)) {
-        if (alreadyUp || fs.existsSync(path.join(NODE_DIR, "baseline"))) {
+        if (alreadyUp || fs.existsSync(path.join(NODE_DIR, "baseline")) || fs.existsSync(NODE2_DIR)) {
             note("a node was left up (or half down) by an earlier run: taking it down first");
             clusterScript("down");
         }
