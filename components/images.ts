@@ -1,22 +1,25 @@
 // Builds and pushes only the images the chosen coupling runs, or takes prebuilt ones.
-// Tags are the content hash of each build context (plus the platform), and pods get the
-// pushed digest, so an unchanged program changes nothing and one changed program
-// rebuilds one image and rolls only the workloads that run it.
 //
-// Same content, same digest, wherever `pulumi up` runs: before building, the registry is
-// asked for the content tag; when it holds it, pods get the digest it holds and nothing is
-// built (builds are not reproducible: two cold builds differ in timestamps). When the tag
-// is missing the image is built and pushed, and when an unchanged Image from an earlier run
-// reports a digest the registry no longer has (the registry was recreated empty), it is
-// pushed again. A stack that built an image keeps its Image resource registered (it reads
-// its own last `builtImages` output), so the run after a build changes nothing either.
-// See README, "Real containers".
+// Each image is two resources, declared on every run (never inside an apply), so a
+// preview shows exactly which image would be rebuilt and which workloads would roll:
+//   docker.Image          builds on the Docker engine, tagged `<arch>-<content hash>` of its
+//                         build context; skipPush, because the Image resource never reads
+//                         the registry back (the provider's Read is a no-op);
+//   docker.RegistryImage  pushes that tag and records the digest the registry holds; its
+//                         refresh asks the registry for the tag, so `pulumi up --refresh`
+//                         notices a registry that lost the image (recreated empty) and
+//                         pushes it again.
+// Pods reference `<repository>@<the registry's digest>`. Unchanged content: same tag, same
+// inputs, nothing built, pushed or asked for. One changed program: a new tag, so its Image
+// is updated (built), its RegistryImage replaced (pushed), and only the workloads running
+// it roll. See README, "Images and the registry".
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, DIGEST_REF, IMAGES_FOR, ImageName } from "./config";
+import * as grammars from "./grammars";
 
 export type ImageRefs = Partial<Record<ImageName, pulumi.Output<string>>>;
 
@@ -96,50 +99,48 @@ function fromProjectDir(p: string): string {
     return relative.startsWith("..") || path.isAbsolute(relative) ? p : relative || ".";
 }
 
-/** What a registry answers for a reference: it holds it (with this digest), it does not, or no answer. */
-export type RegistryAnswer = { state: "held"; digest: string } | { state: "missing" } | { state: "unknown"; reason: string };
+/** A registry host on loopback: Docker treats it as plain HTTP (its default insecure range 127.0.0.0/8). */
+export function isLoopbackRegistry(host: string): boolean {
+    const name = host.replace(/:[0-9]+$/, "");
+    return name === "localhost" || name === "[::1]" || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(name);
+}
 
 /**
- * Ask the registry for `ref` (repo:tag or repo@digest) with `docker.getRegistryImage`: a
- * digest when it holds it, "missing" when it answers not-found, "unknown" otherwise (no
- * answer, denied, or no digest given, as under unit-test mocks): the caller then builds as
- * if there were no registry to ask, and never assumes the registry lost anything.
+ * How the Docker provider reaches the registry (its `registryAuth`, kreuzwerker's
+ * `registry_auth`): RegistryImage pushes with these credentials and asks
+ * `<address>/v2/<repo>/manifests/<tag>` on create and refresh. The address is `https://`
+ * unless it names `http://`, so a loopback registry gets `http://` (and, without
+ * credentials, `authDisabled`, else the provider insists on a Docker config file). A
+ * remote registry without credentials in the stack takes them from the Docker config
+ * (`docker login`), as the docker CLI would.
  */
-export async function registryDigest(ref: string, opts: pulumi.InvokeOptions = {}): Promise<RegistryAnswer> {
-    try {
-        const result = await docker.getRegistryImage({ name: ref }, opts);
-        const digest = result?.sha256Digest;
-        return typeof digest === "string" && /^sha256:[0-9a-f]{64}$/.test(digest)
-            ? { state: "held", digest }
-            : { state: "unknown", reason: "the registry gave no digest" };
-    } catch (err) {
-        const message = String((err as Error)?.message ?? err);
-        if (/\b404\b|not found|manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN/i.test(message)) return { state: "missing" };
-        pulumi.log.warn(`images: could not ask the registry about ${ref} (${message.split("\n")[0]}); building it`);
-        return { state: "unknown", reason: message };
+export function providerRegistryAuth(config: AppConfig): docker.types.input.ProviderRegistryAuth {
+    const host = grammars.registryHost(config.imageRegistry);
+    const address = isLoopbackRegistry(host) ? `http://${host}` : host;
+    if (config.registryAuth) {
+        return { address, username: config.registryAuth.username, password: config.registryAuth.password };
     }
+    return isLoopbackRegistry(host) ? { address, authDisabled: true } : { address };
 }
 
 export interface AppImagesArgs {
     config: AppConfig;
     /** Directory holding generator/, echo/ and app/; tests point it at a copy. */
     imagesDir?: string;
-    /** This stack's last `builtImages` output (program.ts reads it back); unset = none. */
-    builtBefore?: pulumi.Input<string[] | undefined>;
 }
 
 export class AppImages extends pulumi.ComponentResource {
     /** Digest-pinned references (`repository@sha256:...`) of the images the coupling runs. */
     readonly refs: ImageRefs = {};
-    /** The content-tagged names (`repository:tag`) this stack holds an Image resource for. */
-    builtImages: pulumi.Output<string[]>;
+    /** The content-tagged names (`repository:tag`) this stack builds; none with prebuilt images. */
+    readonly builtImages: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Images", name, {}, opts);
         const { config } = args;
         const needed = IMAGES_FOR[config.coupling];
+        const built: string[] = [];
 
-        this.builtImages = pulumi.output([]);
         if (config.prebuiltImages) {
             for (const image of needed) this.refs[image] = pulumi.output(config.prebuiltImages[image]!);
         } else if (config.imagesFromStack) {
@@ -159,28 +160,14 @@ export class AppImages extends pulumi.ComponentResource {
             }
         } else {
             const imagesDir = args.imagesDir ?? DEFAULT_IMAGES_DIR;
-            // Lookups authenticate as pushes do (the provider's registryAuth); without
-            // credentials the default provider (and its docker config) is used.
-            const lookupProvider = config.registryAuth && new docker.Provider(`${name}-registry-lookup`, {
-                registryAuth: [{
-                    address: config.registryAuth.server,
-                    username: config.registryAuth.username,
-                    password: config.registryAuth.password,
-                }],
-            }, { parent: this });
-            const lookup = (ref: string) => registryDigest(ref, { parent: this, provider: lookupProvider || undefined });
-            // The content tags this stack built on its last run: their Image resources stay
-            // registered (unchanged, so the provider neither builds nor pushes), else the run
-            // after a build would drop them from the state.
-            // a stack output read back may be anything an earlier version exported
-            const builtBefore = pulumi.output(args.builtBefore)
-                .apply((names) => (Array.isArray(names) ? names : []));
-            const built: pulumi.Output<string | undefined>[] = [];
+            // one provider for builds, pushes and refreshes: it knows how to reach the registry
+            const provider = new docker.Provider(name, { registryAuth: [providerRegistryAuth(config)] }, { parent: this });
             for (const image of needed) {
                 const spec = BUILD_SPECS[image];
                 const repository = imageRepository(config, image);
                 const imageName = `${repository}:${imageTag(imagesDir, image, config.platform)}`;
-                const imageArgs: docker.ImageArgs = {
+                built.push(imageName);
+                const build = new docker.Image(image, {
                     imageName,
                     build: {
                         // relative to the project directory, as @pulumi/docker expects, so
@@ -189,42 +176,29 @@ export class AppImages extends pulumi.ComponentResource {
                         dockerfile: fromProjectDir(path.join(imagesDir, spec.dockerfile)),
                         platform: config.platform,
                     },
-                    registry: config.registryAuth && {
-                        server: config.registryAuth.server,
-                        username: config.registryAuth.username,
-                        password: config.registryAuth.password,
-                    },
-                };
-                const build = () => new docker.Image(image, imageArgs, { parent: this });
-                const result = pulumi.all([lookup(imageName), builtBefore]).apply(([held, before]): pulumi.Output<{ ref: string; built?: string }> => {
-                    // Same content, same digest, on any machine: the registry already holds
-                    // this content tag, so deploy the digest it holds and build nothing (a
-                    // second machine's cold build would give another digest and roll every pod).
-                    if (held.state === "held") {
-                        if (before.includes(imageName)) build();
-                        return pulumi.output({ ref: `${repository}@${held.digest}`, built: before.includes(imageName) ? imageName : undefined });
-                    }
-                    const fresh = build();
-                    if (held.state === "unknown") return fresh.repoDigest.apply((ref) => ({ ref, built: imageName }));
-                    // The tag is missing. The Image may be an unchanged one from an earlier run
-                    // whose push the registry no longer has (it was recreated empty): docker.Image
-                    // neither reads nor re-pushes then. So check the digest it reports and push
-                    // again, as a second resource, when the registry lacks it.
-                    return fresh.repoDigest.apply((ref): pulumi.Output<{ ref: string; built?: string }> => pulumi.output(lookup(ref)).apply(
-                        (has): pulumi.Output<{ ref: string; built?: string }> => has.state === "missing"
-                            ? new docker.Image(`${image}-repush`, imageArgs, { parent: this }).repoDigest.apply((r) => ({ ref: r, built: imageName }))
-                            : pulumi.output({ ref, built: imageName })));
+                    skipPush: true,
+                }, { parent: this, provider });
+                const pushed = new docker.RegistryImage(image, {
+                    // the built tag (an output, so the push waits for the build); a new tag
+                    // replaces the RegistryImage, i.e. pushes
+                    name: build.imageName,
+                    // a replaced image's old digest stays: pods being rolled and a rollback use it
+                    keepRemotely: true,
+                }, {
+                    parent: this, provider,
+                    // The bridge asks to delete a RegistryImage before replacing it (its `name`
+                    // is autonameable, pulumi-docker SetAutonaming, and set here:
+                    // tfbridge nameRequiresDeleteBeforeReplace), and the engine then replaces
+                    // every workload running the image instead of rolling it. A new tag never
+                    // collides with the old one: push first, drop the old record after.
+                    deleteBeforeReplace: false,
                 });
-                built.push(result.apply((r) => r.built));
-                const pushed = result.ref;
                 // the digest is the image wherever it is pulled from: re-home it for pulls
-                const { pullRegistry } = config;
-                this.refs[image] = pullRegistry
-                    ? pushed.apply((ref) => `${imageRepository(config, image, pullRegistry)}@${ref.split("@")[1]}`)
-                    : pushed;
+                const pullRepository = config.pullRegistry ? imageRepository(config, image, config.pullRegistry) : repository;
+                this.refs[image] = pulumi.interpolate`${pullRepository}@${pushed.sha256Digest}`;
             }
-            this.builtImages = pulumi.all(built).apply((names) => names.filter((n): n is string => !!n));
         }
+        this.builtImages = pulumi.output(built);
         this.registerOutputs({ refs: this.refs });
     }
 }

@@ -32,7 +32,7 @@ export interface StackOutputs {
     endpoint: pulumi.Output<string>;
     /** Image name -> the digest-pinned reference deployed. */
     images: pulumi.Output<Record<string, string>>;
-    /** The content tags this stack holds an Image resource for; read back next run (components/images.ts). */
+    /** The content tags (`repo:tag`) of the images this stack builds; read back next run to tell new images from the last run's. */
     builtImages: pulumi.Output<string[]>;
     /** echo's `/data` from outside, where the echo Service is exposed. */
     externalUrl?: pulumi.Output<string>;
@@ -83,14 +83,13 @@ function selfReference(config: AppConfig): pulumi.StackReference {
 
 export function deployStack(config: AppConfig, options: DeployOptions = {}): StackOutputs {
     // The stack's own last outputs, read at most once and only where needed: the content
-    // tags it built (images.ts) and the claim it holds (claim.ts).
+    // tags it built (whether the images are new, below) and the claim it holds (claim.ts).
     let self: pulumi.StackReference | undefined;
     const previousOutput = (key: string) => (self ??= selfReference(config)).getOutput(key);
     const previousValue = (key: string) => (self ??= selfReference(config)).getOutputDetails(key).then((d) => d.value ?? d.secretValue);
 
     const builds = !config.prebuiltImages && !config.imagesFromStack;
-    const builtBefore = builds ? previousOutput("builtImages") as pulumi.Output<string[] | undefined> : undefined;
-    const images = new AppImages("images", { config, imagesDir: options.imagesDir, builtBefore });
+    const images = new AppImages("images", { config, imagesDir: options.imagesDir });
     const deployedImages = pulumi.output(images.refs) as pulumi.Output<Record<string, string>>;
 
     // The images' CPU architecture where the program knows it: it builds them for
@@ -100,7 +99,9 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     if (builds) {
         const imagesDir = options.imagesDir ?? DEFAULT_IMAGES_DIR;
         const names = IMAGES_FOR[config.coupling].map((n) => `${imageRepository(config, n)}:${imageTag(imagesDir, n, config.platform)}`);
-        const newImages = () => pulumi.output(builtBefore).apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
+        // a function: the last run's tags are read only where the nodes are (never in render mode)
+        const newImages = () => (previousOutput("builtImages") as pulumi.Output<string[] | undefined>)
+            .apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
         imagePlatform = { platform: config.platform, fromHost: config.platformFromHost, newImages };
     } else if (!config.platformFromHost) {
         // a function: render mode reads no nodes, so it never reads the last images either

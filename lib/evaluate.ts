@@ -30,6 +30,8 @@ export interface Registered {
     parentUrn?: string;
     /** Resource options the engine would get. */
     retainOnDelete: boolean;
+    /** The deleteBeforeReplace option when the program set it (true or false), else undefined. */
+    deleteBeforeReplace?: boolean;
     inputs: Record<string, any>;
     /** What the mock returned as the resource's state (inputs plus provider-filled fields). */
     state: Record<string, any>;
@@ -63,6 +65,11 @@ export interface EvaluateOptions {
     stackOutputs?: Record<string, Record<string, unknown>>;
     /** Stand-ins the caller put in the config or stack outputs, reported with the mock's own. */
     placeholders?: Placeholder[];
+    /**
+     * Evaluate as `pulumi preview` of a new stack does: what providers compute on create
+     * (digests) is unknown, and outputs that depend on it are reported as UNKNOWN.
+     */
+    preview?: boolean;
     /** What the mock's load balancers report in `status.loadBalancer.ingress[0]` (default: `{ ip: MOCK_LB_ADDRESS }`). */
     loadBalancerIngress?: { ip?: string; hostname?: string };
     /**
@@ -97,6 +104,9 @@ function fakeFacts(clusters: Record<string, FakeCluster | Error>, target: Partia
     };
 }
 
+/** An output a preview cannot know yet. */
+export const UNKNOWN = "<unknown during preview>";
+
 /** The address the mock gives every LoadBalancer Service (TEST-NET-3, never routable). */
 export const MOCK_LB_ADDRESS = "203.0.113.10";
 
@@ -124,10 +134,19 @@ function mockState(type: string, name: string, inputs: Record<string, any>, opts
             placeholders.push({ value: state.spec.host, what: "route host (OpenShift assigns it)" });
         }
     }
-    if (type === "docker:index/image:Image") {
+    // As pulumi-docker 5.2.0 answers (provider/image.go dockerBuild): with skipPush the
+    // Image's repoDigest is the local image ID, not a registry reference.
+    const digestOf = (s: string) => `sha256:${crypto.createHash("sha256").update(s).digest("hex")}`;
+    // (a preview of a create answers the inputs only: the engine makes the rest unknown)
+    if (type === "docker:index/image:Image" && !opts.preview) {
         const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
-        state.repoDigest = `${repository}@sha256:${crypto.createHash("sha256").update(inputs.imageName).digest("hex")}`;
-        placeholders.push({ value: state.repoDigest, what: "image digest (known only after a real build and push; or set images / imagesFromStack)" });
+        state.repoDigest = inputs.skipPush ? digestOf(`image id of ${inputs.imageName}`) : `${repository}@${digestOf(inputs.imageName)}`;
+    }
+    // kreuzwerker's docker_registry_image: after the push, the digest the registry answers for the tag
+    if (type === "docker:index/registryImage:RegistryImage") {
+        state.sha256Digest = opts.preview ? pulumi.runtime.unknownValue : digestOf(String(inputs.name));
+        if (opts.preview) return state;
+        placeholders.push({ value: state.sha256Digest, what: "image digest (known only after a real build and push; or set images / imagesFromStack)" });
     }
     if (type === "pulumi:pulumi:StackReference") {
         state.outputs = opts.stackOutputs?.[inputs.name] ?? {};
@@ -136,13 +155,14 @@ function mockState(type: string, name: string, inputs: Record<string, any>, opts
     return state;
 }
 
-function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value: T | undefined; secret: boolean }> {
-    if (output === undefined) return Promise.resolve({ value: undefined, secret: false });
+async function resolve<T>(output: pulumi.Input<T> | undefined): Promise<{ value: T | typeof UNKNOWN | undefined; secret: boolean }> {
+    if (output === undefined) return { value: undefined, secret: false };
     const o = pulumi.output(output);
-    return Promise.all([
-        new Promise<T>((r) => o.apply((v) => { r(v as T); return v; })),
-        pulumi.isSecret(o),
-    ]).then(([value, secret]) => ({ value, secret }));
+    // an unknown output never runs an apply callback: ask first (isKnown is the SDK's own, internal)
+    const known = await (o as unknown as { isKnown: Promise<boolean> }).isKnown;
+    const secret = await pulumi.isSecret(o);
+    if (!known) return { value: UNKNOWN, secret };
+    return { value: await new Promise<T>((r) => o.apply((v) => { r(v as T); return v; })), secret };
 }
 
 /**
@@ -222,7 +242,7 @@ async function evaluateQuietly(values: Record<string, unknown>, opts: EvaluateOp
     const placeholders: Placeholder[] = [...(opts.placeholders ?? [])];
     lastRegistered = recorded;
     // the RPC request carries what newResource is not given (parent, options)
-    let request: { getParent(): string; getRetainondelete(): boolean } | undefined;
+    let request: { getParent(): string; getRetainondelete(): boolean; getDeletebeforereplace(): boolean; getDeletebeforereplacedefined(): boolean } | undefined;
     const providerRefs: (string | undefined)[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
@@ -231,13 +251,14 @@ async function evaluateQuietly(values: Record<string, unknown>, opts: EvaluateOp
             recorded.push({
                 type: args.type, name: args.name, inputs: clone(args.inputs), state,
                 parentUrn: request?.getParent() || undefined, retainOnDelete: request?.getRetainondelete() ?? false,
+                deleteBeforeReplace: request?.getDeletebeforereplacedefined() ? request.getDeletebeforereplace() : undefined,
             });
             providerRefs.push(args.provider || undefined);
             // the sequence number lets us find the URN the mock monitor computed
             return { id: `${args.name}-id`, state: { ...state, __seq: seq } };
         },
         call: (args) => args.inputs,
-    }, PROJECT, opts.stack ?? "test", false);
+    }, PROJECT, opts.stack ?? "test", opts.preview ?? false);
     const monitor = pulumi.runtime.getMonitor() as unknown as {
         registerResource(req: typeof request, cb: unknown): Promise<void>;
         resources: Map<string, { urn: string; state: { __seq?: number } }>;

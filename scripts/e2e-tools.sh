@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run e2e:tools — builds the tools the real-engine e2e suite (e2e/engine/) runs,
-# from the Go module proxy only, into a cache OUTSIDE the repository:
+# npm run e2e:tools — builds the tools the real-engine e2e suites (e2e/engine/, e2e/docker/)
+# run, from the Go module proxy and two source trees (below), into a cache OUTSIDE the
+# repository:
 #
 #   ${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}/
 #     bin/            pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
@@ -11,35 +12,58 @@
 #                     busybox-static, unpacked (`apt-get download` + `dpkg -x`), not installed
 #     node-bin/       wrappers that run node-root's programs with its libraries
 #     images/         pause.tar, local-path-helper.tar: one-layer images for `ctr import`
+#     plugins/        pulumi-resource-docker (kept off PATH: the suites install it into
+#                     their PULUMI_HOME as the version @pulumi/docker asks for)
 #     stamps/<tool>   the wanted version a binary was built at (reused while it matches)
 #     versions        every wanted version; written once all tools are built
 #     build-times.log one line per build: date, tool, version, seconds, cold|warm
-#     src/<tool>/     generated wrapper modules (go.mod + tools.go); nothing is committed
+#     src/<tool>/     generated wrapper modules (go.mod + tools.go), or the laid-out source
+#                     tree of a tool built from source; nothing is committed
 #     logs/<tool>.log the build output of each tool
 #
 # Usage: scripts/e2e-tools.sh [--force] [TOOL...]
 #   --force  rebuild even when the stamp matches (the Go module/build caches stay
 #            warm: this is how the "warm" build time is measured)
 #   TOOL     only these of: pulumi langhost k8s-provider kube etcd kwok helm
-#            kube-node coredns local-path node-debs node-images
+#            kube-node coredns local-path node-debs node-images docker-provider
 #
 # Module sources stay in Go's module cache and objects in Go's build cache; only the
-# binaries land in bin/. Nothing is downloaded from anywhere but the Go module proxy
-# (and, for node-debs, Debian's archive through apt).
+# binaries land in bin/ (and plugins/). Nothing is downloaded from anywhere but the Go
+# module proxy (and, for node-debs, Debian's archive through apt).
+#
+# Two tools no module proxy serves build from public source trees named by environment
+# variables (each a git directory without a work tree, or a checkout: its HEAD commit is
+# built). Unset, the tool is skipped with one line (a binary built earlier is kept):
+#   APP_COUPLING_PULUMI_SRC         github.com/pulumi/pulumi: the Node.js language host
+#   APP_COUPLING_PULUMI_DOCKER_SRC  github.com/pulumi/pulumi-docker, and
+#   APP_COUPLING_TF_DOCKER_SRC      github.com/kreuzwerker/terraform-provider-docker (its
+#                                   upstream): pulumi-resource-docker
+# Nothing of those trees is committed; they are laid out under src/ and built there.
+# (With internet access none of this is needed: the Pulumi CLI ships the language host
+# and downloads the Docker provider itself.)
 set -euo pipefail
 
 TOOLS="${APP_COUPLING_TOOLS:-$HOME/.cache/app-coupling/tools}"
+# the repository, for tools built from its own sources (the real node's)
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # ---- wanted versions --------------------------------------------------------------
 # Pulumi CLI and language host: the version of the locked @pulumi/pulumi.
 PULUMI_VERSION="v3.276.0"
 # The Node.js language host: the proxy here refuses every version of
 # github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 (its @v/list and
-# @latest answer 403, and the v3.276.0 tag's commit cannot be learnt from it), so the
-# suite builds its own stand-in from e2e/engine/langhost/ against sdk/v3 at
-# PULUMI_VERSION (see that file). Its stamp carries the source's hash.
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-LANGHOST_SRC="$REPO/e2e/engine/langhost"
+# @latest answer 403), so it is built from a pulumi/pulumi source tree, whose go.mod
+# replaces pkg and sdk with the tree's own. The host's protocol is the engine's gRPC
+# API; the suites prove it runs the locked @pulumi/pulumi under PULUMI_VERSION's CLI.
+PULUMI_SRC="${APP_COUPLING_PULUMI_SRC:-}"
+# pulumi-resource-docker: pulumi/pulumi-docker's provider with its upstream (the
+# kreuzwerker commit its `upstream` submodule pins) laid out at upstream/ and its
+# patches/ applied, as its scripts/upstream.sh does. Stamped as the version of the
+# locked @pulumi/docker, the version the SDK asks the engine for (its schema for Image,
+# RegistryImage and Provider is the npm SDK's).
+PULUMI_DOCKER_SRC="${APP_COUPLING_PULUMI_DOCKER_SRC:-}"
+TF_DOCKER_SRC="${APP_COUPLING_TF_DOCKER_SRC:-}"
+DOCKER_PROVIDER_VERSION="5.2.0"
 # pulumi-kubernetes' provider module is untagged; the proxy serves this one commit.
 # K8S_PROVIDER_VERSION is the release that commit belongs to (nearest tag, from the
 # module's own CHANGELOG.md): the version the plugin reports and is installed as.
@@ -74,6 +98,7 @@ export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 
 BIN="$TOOLS/bin"
+PLUGINS="$TOOLS/plugins"
 STAMPS="$TOOLS/stamps"
 SRC="$TOOLS/src"
 LOGS="$TOOLS/logs"
@@ -83,7 +108,7 @@ log() { printf '==> %s\n' "$*"; }
 die() { printf 'e2e-tools: %s\n' "$*" >&2; exit 1; }
 
 command -v go >/dev/null 2>&1 || die "go is not on PATH (Go >= 1.26 is needed)"
-mkdir -p "$BIN" "$STAMPS" "$SRC" "$LOGS"
+mkdir -p "$BIN" "$PLUGINS" "$STAMPS" "$SRC" "$LOGS"
 
 FORCE=0
 ONLY=()
@@ -93,6 +118,7 @@ for arg in "$@"; do
     pulumi | langhost | k8s-provider | kube | etcd | kwok) ONLY+=("$arg") ;;
     helm) ONLY+=("$arg") ;;
     kube-node | coredns | local-path | node-debs | node-images) ONLY+=("$arg") ;;
+    docker-provider) ONLY+=("$arg") ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
@@ -103,7 +129,7 @@ wanted() { # wanted TOOL -> the stamp content for TOOL
   go_version="$(go env GOVERSION)"
   case "$1" in
     pulumi) echo "pulumi $PULUMI_VERSION $go_version" ;;
-    langhost) echo "langhost $PULUMI_VERSION $(sha256sum "$LANGHOST_SRC/main.go" | cut -c1-12) $go_version" ;;
+    langhost) echo "langhost pulumi@$(src_commit "$PULUMI_SRC" HEAD) $go_version" ;;
     k8s-provider) echo "k8s-provider $K8S_PROVIDER_MODULE_VERSION $K8S_PROVIDER_VERSION $go_version" ;;
     kube) echo "kube $KUBE_VERSION $go_version" ;;
     etcd) echo "etcd $ETCD_VERSION $go_version" ;;
@@ -114,6 +140,7 @@ wanted() { # wanted TOOL -> the stamp content for TOOL
     node-debs) echo "node-debs $(deb_versions)" ;;
     node-images) echo "node-images $(cat "$NODE_SRC/pause/main.go" "$NODE_SRC/mkimage.py" "$STAMPS/node-debs" 2>/dev/null | sha256sum | cut -c1-12) $go_version" ;;
     helm) echo "helm $HELM_VERSION $go_version" ;;
+    docker-provider) echo "docker-provider $DOCKER_PROVIDER_VERSION pulumi-docker@$(src_commit "$PULUMI_DOCKER_SRC" HEAD) upstream@$(docker_upstream_pin) $go_version" ;;
   esac
 }
 
@@ -131,12 +158,26 @@ binaries() { # binaries TOOL -> the files TOOL puts into bin/
     node-debs) echo ../node-bin/containerd ../node-bin/runc ../node-bin/iptables ../node-bin/nft ../node-bin/conntrack ;;
     node-images) echo ../images/pause.tar ../images/local-path-helper.tar ;;
     helm) echo helm ;;
+    docker-provider) echo ../plugins/pulumi-resource-docker ;;
+  esac
+}
+
+unavailable() { # unavailable TOOL -> why TOOL cannot be built here (nothing: it can)
+  case "$1" in
+    langhost) [[ -n "$PULUMI_SRC" ]] ||
+      echo "set APP_COUPLING_PULUMI_SRC to a git directory or checkout of github.com/pulumi/pulumi" ;;
+    docker-provider) [[ -n "$PULUMI_DOCKER_SRC" && -n "$TF_DOCKER_SRC" ]] ||
+      echo "set APP_COUPLING_PULUMI_DOCKER_SRC and APP_COUPLING_TF_DOCKER_SRC to git directories or checkouts of github.com/pulumi/pulumi-docker and github.com/kreuzwerker/terraform-provider-docker" ;;
   esac
 }
 
 up_to_date() {
   local tool="$1" b
-  [[ -f "$STAMPS/$tool" && "$(cat "$STAMPS/$tool")" == "$(wanted "$tool")" ]] || return 1
+  if [[ -n "$(unavailable "$tool")" ]]; then
+    [[ -f "$STAMPS/$tool" ]] || return 1 # built earlier from a source not named now: kept
+  else
+    [[ -f "$STAMPS/$tool" && "$(cat "$STAMPS/$tool")" == "$(wanted "$tool")" ]] || return 1
+  fi
   for b in $(binaries "$tool"); do [[ -x "$BIN/$b" || ("$b" == *.tar && -f "$BIN/$b") ]] || return 1; done
 }
 
@@ -197,14 +238,53 @@ build_pulumi() {
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 }
 
+# src_git DIR GIT-ARGS...: git on a source tree given as a git directory or a checkout
+src_git() {
+  local dir="$1"
+  shift
+  if [[ -e "$dir/.git" ]]; then git -C "$dir" "$@"; else git --git-dir="$dir" "$@"; fi
+}
+
+# src_commit DIR REV -> the full commit REV names in DIR (fails with a clear message)
+src_commit() {
+  src_git "$1" rev-parse --verify --quiet "$2^{commit}" && return
+  printf 'e2e-tools: %s is not a git directory or checkout holding %s\n' "$1" "$2" >&2
+  return 1
+}
+
+# src_archive DIR REV DEST [PATH...]: REV's tree (or PATHs of it) written into DEST. A
+# snapshot may lack some large blobs (a partial clone); those files are left out, each
+# named in the log, so a build that needs one fails on that file rather than here.
+src_archive() {
+  local dir="$1" rev="$2" dest="$3" oid kind file
+  shift 3
+  local -A path_of=()
+  local excludes=()
+  local listing
+  listing="$(src_git "$dir" ls-tree -r --format='%(objecttype) %(objectname) %(path)' "$rev" -- "$@")" || return 1
+  while read -r kind oid file; do
+    [[ "$kind" == blob ]] && path_of[$oid]="$file"
+  done <<<"$listing"
+  while read -r oid kind; do
+    [[ "$kind" == missing ]] || continue
+    echo "source $dir: blob $oid (${path_of[$oid]}) is missing from the snapshot: left out"
+    excludes+=(":(exclude)${path_of[$oid]}")
+  done < <(printf '%s\n' "${!path_of[@]}" | src_git "$dir" cat-file --batch-check='%(objectname) %(objecttype)')
+  mkdir -p "$dest" || return 1
+  src_git "$dir" archive --format=tar "$rev" -- "$@" "${excludes[@]}" | tar -x -C "$dest"
+}
+
 build_langhost() {
-  local dir="$SRC/langhost"
-  new_wrapper "$dir" app-coupling-tools/langhost "$(go env GOVERSION | sed 's/^go//')"
-  cp "$LANGHOST_SRC/main.go" "$dir/main.go"
-  (cd "$dir" && go mod edit -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" &&
-    go mod tidy &&
+  local dir="$SRC/langhost" commit sdk_version
+  commit="$(src_commit "$PULUMI_SRC" HEAD)" || return 1
+  rm -rf "$dir"
+  src_archive "$PULUMI_SRC" "$commit" "$dir" sdk pkg || return 1
+  # the tree's own version (sdk/.version names the release it leads to), marked as a
+  # development build of that commit
+  sdk_version="$(tr -d '[:space:]' <"$dir/sdk/.version")" || return 1
+  (cd "$dir/sdk/nodejs/cmd/pulumi-language-nodejs" && go mod download &&
     go build -trimpath -o "$BIN/pulumi-language-nodejs" \
-      -ldflags "-s -w -X main.version=${PULUMI_VERSION#v}" .)
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$sdk_version-dev+${commit:0:10}" .)
 }
 
 build_k8s_provider() {
@@ -301,6 +381,34 @@ build_kwok() {
     go build -trimpath -o "$BIN/" \
       -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION#v}" \
       sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl)
+}
+
+# the kreuzwerker commit pulumi-docker's `upstream` submodule pins
+docker_upstream_pin() {
+  src_git "$PULUMI_DOCKER_SRC" ls-tree HEAD upstream | awk '$2 == "commit" { print $3 }'
+}
+
+build_docker_provider() {
+  local dir="$SRC/docker-provider" pin patch
+  pin="$(docker_upstream_pin)" || return 1
+  [[ -n "$pin" ]] || { echo "$PULUMI_DOCKER_SRC: HEAD has no upstream submodule"; return 1; }
+  src_commit "$TF_DOCKER_SRC" "$pin" >/dev/null || return 1
+  rm -rf "$dir"
+  src_archive "$PULUMI_DOCKER_SRC" HEAD "$dir" || return 1
+  rm -rf "$dir/upstream"
+  src_archive "$TF_DOCKER_SRC" "$pin" "$dir/upstream" || return 1
+  # the patches apply with `git apply --3way`, as scripts/upstream.sh applies them
+  (cd "$dir/upstream" && git init -q && git add -A &&
+    git -c user.name=e2e-tools -c user.email=e2e-tools@localhost commit -qm "upstream $pin" &&
+    for patch in ../patches/*.patch; do git apply --3way "$patch" || exit 1; done) || return 1
+  # the embedded schema: the committed schema.json stamped with the version, by the
+  # provider's own generator (`go generate` in cmd/pulumi-resource-docker)
+  (cd "$dir/provider" && go mod download &&
+    cd cmd/pulumi-resource-docker && VERSION="$DOCKER_PROVIDER_VERSION" go run generate.go) || return 1
+  # no_compose: the docker_compose resource (not in pulumi-docker's schema) left out
+  (cd "$dir/provider" && go build -trimpath -tags no_compose -o "$PLUGINS/pulumi-resource-docker" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=$DOCKER_PROVIDER_VERSION" \
+    github.com/pulumi/pulumi-docker/provider/v5/cmd/pulumi-resource-docker)
 }
 
 build_coredns() {
@@ -417,8 +525,17 @@ build_helm() {
 }
 
 run_tool() {
-  local tool="$1" fn start secs kind
+  local tool="$1" fn start secs kind reason
   fn="build_${tool//-/_}"
+  reason="$(unavailable "$tool")"
+  if [[ -n "$reason" ]]; then
+    if up_to_date "$tool"; then
+      log "$tool: kept as built before ($(cat "$STAMPS/$tool")); to rebuild, $reason"
+    else
+      log "$tool: skipped: $reason"
+    fi
+    return 0
+  fi
   if ((FORCE == 0)) && up_to_date "$tool"; then
     log "$tool: up to date ($(cat "$STAMPS/$tool"))"
     return 0
@@ -445,6 +562,7 @@ run_tool() {
 ALL=(pulumi langhost k8s-provider kube etcd kwok)
 ALL+=(kube-node coredns local-path node-debs node-images) # the real node (e2e/node/)
 ALL+=(helm)
+ALL+=(docker-provider)
 ((${#ONLY[@]})) || ONLY=("${ALL[@]}")
 failed=()
 total_start=$SECONDS
@@ -459,6 +577,6 @@ fi
 all_built=1
 for tool in "${ALL[@]}"; do up_to_date "$tool" || all_built=0; done
 if ((all_built)); then
-  for tool in "${ALL[@]}"; do wanted "$tool"; done >"$TOOLS/versions"
+  for tool in "${ALL[@]}"; do cat "$STAMPS/$tool"; done >"$TOOLS/versions"
   log "all tools in $BIN (versions: $TOOLS/versions)"
 fi

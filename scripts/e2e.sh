@@ -4,6 +4,7 @@
 #   e2e:engine       the real Pulumi engine: stage A (render, no cluster), stage B (kwok API server)
 #   e2e:node         the real engine on a real node (stage C): kubelet, containerd, kube-proxy,
 #                    CoreDNS; root and the node's tools needed (it says so when it cannot run)
+#   e2e:docker       the real Docker provider under the real engine: builds, pushes, the rules of the house
 # A new layer joins by its npm script here. Each layer prints its own checks and, last, its
 # closing line `e2e:<layer>: N passed, N failed, N skipped`; this adds them up, names every
 # layer that ran no check (each says why above), and prints the closing line
@@ -12,6 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 parts=(e2e:containers e2e:engine e2e:node)
+parts+=(e2e:docker)
 passed=0 failed=0 skipped=0 status=0
 skipped_parts=()
 extra_lines=() # lines a layer prints for the summary besides its closing line

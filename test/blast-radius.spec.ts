@@ -4,6 +4,7 @@
 // editing one program there. The repository's own images/ is never touched.
 //
 // Expected blast radius of a change, per coupling (what a `pulumi up` would update):
+// (an image is its Image, which builds, and its RegistryImage, which pushes: both change)
 //   generator.sh  container: app image + app Deployment   (one image holds both programs)
 //                 pod:       generator image + the pod    (one pod: any change restarts both — the trade-off)
 //                 volume/service/clusters: generator image + generator Deployment only
@@ -112,12 +113,12 @@ describe("blast radius: what a change to one program touches", function () {
 
     describe("(b) generator.sh changed", () => {
         const expected: Record<Coupling, string[]> = {
-            container: ["Deployment app", "Image app"],
+            container: ["Deployment app", "Image app", "RegistryImage app"],
             // one pod: the trade-off — a generator change restarts echo too
-            pod: ["Deployment pod", "Image generator"],
-            volume: ["Deployment generator", "Image generator"],
-            service: ["Deployment generator", "Image generator"],
-            clusters: ["Deployment generator@generator-side", "Image generator"],
+            pod: ["Deployment pod", "Image generator", "RegistryImage generator"],
+            volume: ["Deployment generator", "Image generator", "RegistryImage generator"],
+            service: ["Deployment generator", "Image generator", "RegistryImage generator"],
+            clusters: ["Deployment generator@generator-side", "Image generator", "RegistryImage generator"],
         };
         for (const coupling of COUPLINGS) {
             it(`${coupling}: rebuilds ${expected[coupling][1].split(" ")[1]} and updates only ${expected[coupling][0]}`, async () => {
@@ -155,13 +156,13 @@ describe("blast radius: what a change to one program touches", function () {
 
     describe("(c) echo.py changed", () => {
         const expected: Record<Coupling, string[]> = {
-            container: ["Deployment app", "Image app"],
-            pod: ["Deployment pod", "Image echo"],
-            volume: ["Deployment echo", "Image echo"],
+            container: ["Deployment app", "Image app", "RegistryImage app"],
+            pod: ["Deployment pod", "Image echo", "RegistryImage echo"],
+            volume: ["Deployment echo", "Image echo", "RegistryImage echo"],
             // the adapter sidecar in the generator pod runs the echo image
-            service: ["Deployment echo", "Deployment generator", "Image echo"],
+            service: ["Deployment echo", "Deployment generator", "Image echo", "RegistryImage echo"],
             // the echo side is the program's one site ("app"), so its objects carry no @side
-            clusters: ["Deployment echo", "Deployment generator@generator-side", "Image echo"],
+            clusters: ["Deployment echo", "Deployment generator@generator-side", "Image echo", "RegistryImage echo"],
         };
         for (const coupling of COUPLINGS) {
             it(`${coupling}: updates exactly ${expected[coupling].join(", ")}`, async () => {

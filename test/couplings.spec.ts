@@ -2,8 +2,8 @@
 // containers, images, volumes, mounts, env, selectors, providers and URLs.
 import { strict as assert } from "assert";
 import {
-    container, containers, DEPLOYMENT, envOf, evaluate, Evaluation, IMAGE, K8S_PROVIDER, NAMESPACE, NETWORK_POLICY, ofType, one,
-    isSecretValue, PDB, podSpec, PVC, Registered, reveal, selects, SERVICE,
+    container, containers, DEPLOYMENT, DOCKER_PROVIDER, envOf, evaluate, Evaluation, IMAGE, K8S_PROVIDER, NAMESPACE, NETWORK_POLICY, ofType, one,
+    isSecretValue, PDB, podSpec, PVC, Registered, REGISTRY_IMAGE, reveal, selects, SERVICE,
 } from "./harness";
 
 const CLUSTERS = { generator: { context: "kind-gen" }, echo: { context: "kind-echo", kubeconfig: "/tmp/echo.kubeconfig" } };
@@ -43,20 +43,33 @@ function assertDeploymentSelectsOwnPods(d: Registered) {
 }
 
 describe("images component", () => {
-    it("builds only what each coupling runs, tagged by content hash and platform, deployed by digest", async () => {
+    it("builds only what each coupling runs, tagged by content hash and platform, deployed by the registry's digest", async () => {
         for (const [coupling, expected, extra] of [
             ["container", ["app"], {}], ["pod", ["echo", "generator"], {}], ["volume", ["echo", "generator"], {}],
             ["service", ["echo", "generator"], {}], ["clusters", ["echo", "generator"], { clusters: CLUSTERS }],
         ] as const) {
             const e = await evaluate({ coupling, ...extra });
             assert.deepEqual(builtImages(e), expected, coupling);
+            const provider = one(e, DOCKER_PROVIDER, "images");
             for (const image of ofType(e, IMAGE)) {
                 assert.match(image.inputs.imageName, new RegExp(`^localhost:5001/app-coupling-${image.name}:amd64-[a-f0-9]{16}$`));
                 assert.equal(image.inputs.build.platform, "linux/amd64");
                 assert.equal(image.inputs.build.context, image.name === "app" ? "images" : `images/${image.name}`);
                 assert.equal(image.inputs.build.dockerfile, `images/${image.name}/Dockerfile`);
-                assert.equal(image.inputs.registry, undefined, "no credentials configured");
+                // the Image builds only; its repoDigest is then the local image ID (provider/image.go)
+                assert.equal(image.inputs.skipPush, true);
+                assert.equal(image.inputs.registry, undefined, "no credentials on the Image: it pushes nothing");
+                assert.equal(image.providerUrn, provider.urn);
+                // the RegistryImage pushes exactly that tag, and keeps the old digest when replaced
+                const pushed = one(e, REGISTRY_IMAGE, image.name);
+                assert.equal(pushed.inputs.name, image.inputs.imageName);
+                assert.equal(pushed.inputs.keepRemotely, true);
+                assert.equal(pushed.providerUrn, provider.urn);
+                // the pods run the digest the registry reports for the pushed tag
+                const [repository] = image.inputs.imageName.split(":amd64-");
+                assert.equal(imageOf(e, image.name), `${repository}@${pushed.state.sha256Digest}`);
             }
+            assert.deepEqual(ofType(e, REGISTRY_IMAGE).map((r) => r.name).sort(), expected);
             assert.deepEqual(Object.keys(e.outputs.images as object).sort(), expected);
             for (const ref of Object.values(e.outputs.images as object)) assert.match(ref, DIGEST_REF);
         }
@@ -86,13 +99,18 @@ describe("images component", () => {
         }
     });
 
-    it("pushes with the configured credentials, the password a secret", async () => {
+    it("pushes with the configured credentials (the provider's registryAuth), the password a secret", async () => {
         const e = await evaluate({ coupling: "pod", imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "hunter2" },
             { secretKeys: ["registryPassword"] });
-        const image = one(e, IMAGE, "generator");
-        assert.match(image.inputs.imageName, /^ghcr\.io\/acme\/app-coupling-generator:/);
-        assert.ok(isSecretValue(image.inputs.registry), "the registry block, password included, is a secret");
-        assert.deepEqual(reveal(image.inputs.registry), { server: "ghcr.io", username: "ci", password: "hunter2" });
+        assert.match(one(e, IMAGE, "generator").inputs.imageName, /^ghcr\.io\/acme\/app-coupling-generator:/);
+        assert.match(one(e, REGISTRY_IMAGE, "generator").inputs.name, /^ghcr\.io\/acme\/app-coupling-generator:/);
+        // the SDK sends a provider's object inputs as JSON; the password makes it a secret
+        const provider = one(e, DOCKER_PROVIDER, "images");
+        assert.ok(isSecretValue(provider.inputs.registryAuth), "registryAuth, password included, is a secret");
+        assert.deepEqual(JSON.parse(reveal(provider.inputs.registryAuth)), [{ address: "ghcr.io", username: "ci", password: "hunter2" }]);
+        for (const r of [...ofType(e, IMAGE), ...ofType(e, REGISTRY_IMAGE)]) {
+            assert.ok(!JSON.stringify(r.inputs).includes("hunter2"), `${r.type} ${r.name} carries no password`);
+        }
     });
 
     it("pushes to imageRegistry and, with pullRegistry, has pods pull the same digest from there", async () => {
@@ -100,11 +118,10 @@ describe("images component", () => {
             coupling: "pod", imageRegistry: "default-route-openshift-image-registry.apps.example.test/demo",
             pullRegistry: "image-registry.openshift-image-registry.svc:5000/demo",
         });
-        const pushed = one(e, IMAGE, "echo");
-        assert.match(pushed.inputs.imageName, /^default-route-openshift-image-registry\.apps\.example\.test\/demo\/app-coupling-echo:/);
-        const digest = pushed.state.repoDigest.split("@")[1];
+        const pushed = one(e, REGISTRY_IMAGE, "echo");
+        assert.match(pushed.inputs.name, /^default-route-openshift-image-registry\.apps\.example\.test\/demo\/app-coupling-echo:/);
         assert.equal(container(one(e, DEPLOYMENT, "pod"), "echo").image,
-            `image-registry.openshift-image-registry.svc:5000/demo/app-coupling-echo@${digest}`);
+            `image-registry.openshift-image-registry.svc:5000/demo/app-coupling-echo@${pushed.state.sha256Digest}`);
         assert.equal(imageOf(e, "echo"), container(one(e, DEPLOYMENT, "pod"), "echo").image);
     });
 
@@ -113,7 +130,7 @@ describe("images component", () => {
             coupling: "pod", openshift: true, imageRegistry: "route.apps.example.test/images", pullRegistry: "image-registry.openshift-image-registry.svc:5000/images",
             registryUsername: "pusher", registryPassword: "token",
         }, { secretKeys: ["registryPassword"] });
-        assert.equal(reveal(one(e, IMAGE, "echo").inputs.registry).server, "route.apps.example.test");
+        assert.equal(JSON.parse(reveal(one(e, DOCKER_PROVIDER, "images").inputs.registryAuth))[0].address, "route.apps.example.test");
         assert.equal(ofType(e, "kubernetes:core/v1:Secret").length, 0);
         assert.equal(podSpec(one(e, DEPLOYMENT, "pod")).imagePullSecrets, undefined);
         assert.equal(one(e, "kubernetes:core/v1:ServiceAccount", "app-workload").inputs.imagePullSecrets, undefined);
@@ -124,6 +141,7 @@ describe("images component", () => {
         const echo = `reg.example/echo@sha256:${"2".repeat(64)}`;
         const e = await evaluate({ coupling: "volume", images: { generator: gen, echo } });
         assert.deepEqual(builtImages(e), []);
+        assert.deepEqual(e.resources.filter((r) => r.type.startsWith("docker:") || r.type === DOCKER_PROVIDER), [], "no push, no docker provider");
         assert.equal(container(one(e, DEPLOYMENT, "generator"), "generator").image, gen);
         assert.equal(container(one(e, DEPLOYMENT, "echo"), "echo").image, echo);
         assert.deepEqual(e.outputs.images, { generator: gen, echo });
@@ -134,6 +152,7 @@ describe("images component", () => {
         const e = await evaluate({ coupling: "container", imagesFromStack: "acme/app-coupling/build" },
             { stackOutputs: { "acme/app-coupling/build": { images: { app } } } });
         assert.deepEqual(builtImages(e), []);
+        assert.deepEqual(e.resources.filter((r) => r.type.startsWith("docker:") || r.type === DOCKER_PROVIDER), [], "no push, no docker provider");
         assert.equal(one(e, "pulumi:pulumi:StackReference", "images-from-acme/app-coupling/build").inputs.name, "acme/app-coupling/build");
         assert.equal(container(one(e, DEPLOYMENT, "app"), "app").image, app);
     });

@@ -51,6 +51,8 @@ export const SECRET = "kubernetes:core/v1:Secret";
 export const SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount";
 export const K8S_PROVIDER = "pulumi:providers:kubernetes";
 export const IMAGE = "docker:index/image:Image";
+export const REGISTRY_IMAGE = "docker:index/registryImage:RegistryImage";
+export const DOCKER_PROVIDER = "pulumi:providers:docker";
 
 export function podSpec(r: Registered): any {
     return r.inputs.spec.template.spec;

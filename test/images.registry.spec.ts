@@ -1,164 +1,102 @@
-// components/images.ts and the registry: same content, same digest wherever `pulumi up`
-// runs, and a push again when the registry lost what an unchanged Image pushed earlier.
-// Under this file's own Pulumi mocks, a fake registry answers docker.getRegistryImage the
-// way the provider does (a digest, or a not-found error) and "pushes" when an Image is
-// created. (The real registry's answer is checked by npm run e2e:containers.)
+// components/images.ts against what the real Docker provider (pulumi-docker 5.2.0 with
+// kreuzwerker/terraform-provider-docker v4.5.0 as its upstream) does with these inputs:
+//   - docker.Image (provider/image.go): Check hashes the build context into
+//     build.contextDigest, Diff compares the old inputs with the new, so equal inputs build
+//     nothing; with skipPush, repoDigest is the local image ID (no registry reference);
+//     Read is a no-op, so a refresh never notices a registry that lost the image.
+//   - docker.RegistryImage (docker_registry_image): Create pushes the tag and asks
+//     `<address>/v2/<repo>/manifests/<tag>` for its digest; Read (refresh) asks the same and,
+//     when the registry does not answer it, drops the resource, so `up --refresh` pushes
+//     again; a new name replaces it (ForceNew); keepRemotely keeps the old digest on delete.
+//     The bridge asks for delete-before-replace (pulumi-docker's SetAutonaming makes `name`
+//     autonameable, and a name set by the program triggers tfbridge's
+//     nameRequiresDeleteBeforeReplace), and the engine then replaces every resource whose
+//     inputs come from it: the workloads would be replaced, not rolled.
+//   - registry_auth: the address is https:// unless it says http://; without a user name
+//     and without authDisabled, the credentials are read from the Docker config file.
+// The real provider runs these in e2e/docker (npm run e2e:docker).
 import { strict as assert } from "assert";
-import * as crypto from "crypto";
+import { AppConfig, loadConfig } from "../components/config";
+import { isLoopbackRegistry, providerRegistryAuth } from "../components/images";
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig } from "../components/config";
-import { AppImages, registryDigest } from "../components/images";
-import { collectingWarnings } from "../lib/evaluate";
+import { DEPLOYMENT, DOCKER_PROVIDER, evaluate, Evaluation, IMAGE, PROJECT, REGISTRY_IMAGE, reveal } from "./harness";
+import { UNKNOWN } from "../lib/evaluate";
 
-const PROJECT = "app-coupling";
-const IMAGE = "docker:index/image:Image";
-/** An invoke failure as the engine reports it: gRPC status details, which the SDK turns into the message. */
-const rpcError = (message: string) => Object.assign(new Error(message), { details: message });
-const digestOf = (s: string) => `sha256:${crypto.createHash("sha256").update(s).digest("hex")}`;
+const identity = (e: Evaluation) => e.resources.map((r) => `${r.type} ${r.name} <- ${r.parentUrn ?? "(stack)"}`).sort();
 
-interface World {
-    /** repo:tag and repo@digest the fake registry holds. */
-    registry: Map<string, string>;
-    /** When false, a created Image does not push (as an unchanged Image in state: no push at all). */
-    pushes: (name: string) => boolean;
-    /** What getRegistryImage throws for an unknown reference. */
-    notFound?: string;
+async function configWith(values: Record<string, string>): Promise<AppConfig> {
+    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: "id", state: a.inputs }), call: (a) => a.inputs }, PROJECT, "test", false);
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+        values.registryPassword ? [`${PROJECT}:registryPassword`] : []);
+    return loadConfig({ hostArch: "x64" });
 }
 
-async function evaluateImages(world: World, config: Record<string, string> = {}, previousOutputs: Record<string, unknown> = {}) {
-    const warnings: string[] = [];
-    return { ...await collectingWarnings(warnings, () => evaluateImagesQuietly(world, config, previousOutputs)), warnings };
-}
-
-async function evaluateImagesQuietly(world: World, config: Record<string, string>, previousOutputs: Record<string, unknown>) {
-    const created: { type: string; name: string; inputs: any }[] = [];
-    const lookups: string[] = [];
-    await pulumi.runtime.setMocks({
-        newResource(args) {
-            created.push({ type: args.type, name: args.name, inputs: args.inputs });
-            const state: Record<string, unknown> = { ...args.inputs };
-            if (args.type === IMAGE) {
-                const tagged = String(args.inputs.imageName);
-                const repo = tagged.replace(/:[^:/]+$/, "");
-                const digest = digestOf(`${args.name} build ${created.length}`); // every build differs
-                state.repoDigest = `${repo}@${digest}`;
-                if (world.pushes(args.name)) {
-                    world.registry.set(tagged, digest);
-                    world.registry.set(`${repo}@${digest}`, digest);
-                }
-            }
-            return { id: `${args.name}-id`, state };
-        },
-        call(args) {
-            if (args.token !== "docker:index/getRegistryImage:getRegistryImage") return args.inputs;
-            lookups.push(args.inputs.name);
-            const held = world.registry.get(args.inputs.name);
-            if (!held) throw rpcError(world.notFound ?? "Got error when attempting to fetch image version from registry: 404 Not Found: manifest unknown");
-            return { name: args.inputs.name, sha256Digest: held };
-        },
-    }, PROJECT, "test", false);
-    pulumi.runtime.setAllConfig({ [`${PROJECT}:coupling`]: "pod", ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, v])) },
-        Object.keys(config).includes("registryPassword") ? [`${PROJECT}:registryPassword`] : []);
-    // the stack's own last outputs, as program.ts reads them back
-    const images = new AppImages("images", { config: loadConfig({ hostArch: "x64" }), builtBefore: previousOutputs.builtImages as string[] | undefined });
-    const refs: Record<string, string> = {};
-    for (const [name, output] of Object.entries(images.refs)) {
-        refs[name] = await new Promise<string>((resolve) => output!.apply((v) => { resolve(v); return v; }));
-    }
-    const builtImages = await new Promise<string[]>((resolve) => images.builtImages.apply((v) => { resolve(v); return v; }));
-    await pulumi.runtime.disconnect();
-    return { refs, builtImages, images: created.filter((r) => r.type === IMAGE).map((r) => r.name).sort(), created, lookups };
-}
-
-describe("components/images.ts and the registry", function () {
-    it("builds and pushes when the registry lacks the content tag, and deploys the pushed digest", async () => {
-        const world: World = { registry: new Map(), pushes: () => true };
-        const run = await evaluateImages(world);
-        assert.deepEqual(run.images, ["echo", "generator"]);
-        for (const name of ["echo", "generator"]) {
-            const ref = run.refs[name];
-            assert.match(ref, new RegExp(`^localhost:5001/app-coupling-${name}@sha256:[0-9a-f]{64}$`));
-            assert.ok(world.registry.has(ref), `${ref} was pushed`);
+describe("components/images.ts and the registry, as the real Docker provider sees them", function () {
+    it("a loopback registry is plain HTTP, as Docker's default insecure range 127.0.0.0/8 has it", () => {
+        for (const host of ["localhost", "localhost:5001", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000"]) assert.ok(isLoopbackRegistry(host), host);
+        for (const host of ["ghcr.io", "registry.localhost.example:5000", "10.0.0.5:5000", "localhost.localdomain", "128.0.0.1"]) {
+            assert.ok(!isLoopbackRegistry(host), host);
         }
     });
 
-    it("same content, same digest: a second machine deploys what the registry holds for the content tag, building nothing", async () => {
-        const world: World = { registry: new Map(), pushes: () => true };
-        const first = await evaluateImages(world);
-        // another machine, another state: nothing in common but the registry
-        const second = await evaluateImages(world);
-        assert.deepEqual(second.images, [], "nothing is built");
-        assert.deepEqual(second.refs, first.refs, "the first machine's digests");
-    });
-
-    it("the run after a build keeps the stack's Image resources (nothing to delete) and deploys the same digests", async () => {
-        const world: World = { registry: new Map(), pushes: () => true };
-        const first = await evaluateImages(world);
-        assert.equal(first.builtImages.length, 2, "the first run records the content tags it built");
-        for (const name of first.builtImages) assert.match(name, /^localhost:5001\/app-coupling-(echo|generator):amd64-/);
-        // same machine, same state: the Image resources are unchanged in the state, so the
-        // provider neither builds nor pushes; the program must register them again
-        world.pushes = () => false;
-        const rerun = await evaluateImages(world, {}, { builtImages: first.builtImages });
-        assert.deepEqual(rerun.images, ["echo", "generator"], "the Images stay registered: no delete on a re-run");
-        assert.deepEqual(rerun.refs, first.refs);
-        assert.deepEqual(rerun.builtImages, first.builtImages);
-        // a changed program gives a new content tag: that one is built, the old tag forgotten
-        const other = await evaluateImages(world, {}, { builtImages: ["localhost:5001/app-coupling-echo:amd64-0000"] });
-        assert.deepEqual(other.images, [], "a stale record builds nothing the registry already holds");
-    });
-
-    it("pushes again when an unchanged Image's digest is gone from the registry (recreated empty)", async () => {
-        // the Image resource is unchanged from an earlier run: the provider does nothing, the
-        // state's digest comes back, but the registry no longer has it
-        const world: World = { registry: new Map(), pushes: (name) => name.endsWith("-repush") };
-        const run = await evaluateImages(world);
-        assert.deepEqual(run.images, ["echo", "echo-repush", "generator", "generator-repush"]);
-        for (const name of ["echo", "generator"]) {
-            assert.ok(world.registry.has(run.refs[name]), `${name} deploys a digest the registry has: ${run.refs[name]}`);
-        }
-        // and the next run finds the content tag again: no Image at all, same digests
-        const next = await evaluateImages(world);
-        assert.deepEqual(next.images, []);
-        assert.deepEqual(next.refs, run.refs);
-    });
-
-    it("builds as before when the registry cannot be asked (no answer, denied): it never assumes a loss", async () => {
-        const world: World = { registry: new Map(), pushes: () => false, notFound: "connection refused" };
-        const run = await evaluateImages(world);
-        assert.deepEqual(run.images, ["echo", "generator"], "no re-push on an unknown answer");
-        // and says so, naming the image and the cause
-        assert.equal(run.warnings.length, 2, run.warnings.join("\n"));
-        for (const [i, n] of ["generator", "echo"].entries()) {
-            assert.match(run.warnings[i], new RegExp(`^images: could not ask the registry about localhost:5001/app-coupling-${n}:amd64-[0-9a-f]+ \\(connection refused\\); building it$`));
-        }
-    });
-
-    it("asks with the push credentials (a lookup provider), the password a secret", async () => {
-        const world: World = { registry: new Map(), pushes: () => true };
-        const run = await evaluateImages(world, { imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "hunter2" });
-        const provider = run.created.find((r) => r.type === "pulumi:providers:docker");
-        assert.ok(provider, "a docker provider with registryAuth for the lookups");
-        assert.ok(!JSON.stringify(provider.inputs).includes("\"hunter2\""), "the password is not stored in plain text");
-        assert.ok(run.lookups.some((l) => l.startsWith("ghcr.io/acme/app-coupling-echo:amd64-")));
-    });
-
-    it("registryDigest: held, missing, unknown", async () => {
-        const world: World = { registry: new Map([["r/x:1", digestOf("x")]]), pushes: () => true };
-        await pulumi.runtime.setMocks({
-            newResource: (a) => ({ id: "id", state: a.inputs }),
-            call(args) {
-                const held = world.registry.get(args.inputs.name);
-                if (args.inputs.name === "r/down:1") throw rpcError("dial tcp: connection refused");
-                if (!held) throw rpcError("Got bad response from registry: 404 Not Found");
-                return { sha256Digest: held };
-            },
-        }, PROJECT, "test", false);
-        assert.deepEqual(await registryDigest("r/x:1"), { state: "held", digest: digestOf("x") });
-        assert.deepEqual(await registryDigest("r/y:1"), { state: "missing" });
-        const warnings: string[] = [];
-        assert.equal((await collectingWarnings(warnings, () => registryDigest("r/down:1"))).state, "unknown");
-        assert.deepEqual(warnings, ["images: could not ask the registry about r/down:1 (dial tcp: connection refused); building it"]);
+    it("registryAuth: http:// for loopback (authDisabled without credentials), the host with credentials, the Docker config otherwise", async () => {
+        assert.deepEqual(providerRegistryAuth(await configWith({})), { address: "http://localhost:5001", authDisabled: true });
+        assert.deepEqual(providerRegistryAuth(await configWith({ imageRegistry: "127.0.0.1:5000/team" })),
+            { address: "http://127.0.0.1:5000", authDisabled: true });
+        // no credentials in the stack: the provider reads DOCKER_CONFIG or ~/.docker/config.json (`docker login`)
+        assert.deepEqual(providerRegistryAuth(await configWith({ imageRegistry: "ghcr.io/acme" })), { address: "ghcr.io" });
+        const withCredentials = providerRegistryAuth(await configWith({ imageRegistry: "localhost:5001", registryUsername: "ci", registryPassword: "s3cret" }));
+        assert.equal(withCredentials.address, "http://localhost:5001");
+        assert.equal(withCredentials.username, "ci");
+        assert.equal(withCredentials.authDisabled, undefined, "credentials given: they are used");
+        assert.ok(await pulumi.isSecret(pulumi.output(withCredentials.password)), "the password stays a secret");
         await pulumi.runtime.disconnect();
+    });
+
+    it("one docker provider for the builds, pushes and refreshes: no default provider started beside it", async () => {
+        const e = await evaluate({ coupling: "pod" });
+        const providers = e.resources.filter((r) => r.type === DOCKER_PROVIDER);
+        assert.equal(providers.length, 1);
+        assert.deepEqual(JSON.parse(String(providers[0].inputs.registryAuth)), [{ address: "http://localhost:5001", authDisabled: true }]);
+        for (const r of e.resources.filter((x) => x.type.startsWith("docker:"))) assert.equal(r.providerUrn, providers[0].urn, `${r.type} ${r.name}`);
+    });
+
+    it("pods never run the Image's repoDigest: with skipPush that is the local image ID, not a pullable reference", async () => {
+        const e = await evaluate({ coupling: "volume" });
+        for (const image of e.resources.filter((r) => r.type === IMAGE)) {
+            assert.match(image.state.repoDigest, /^sha256:[0-9a-f]{64}$/, "the provider's answer for skipPush");
+            const deployed = (e.outputs.images as Record<string, string>)[image.name];
+            assert.ok(!deployed.includes(image.state.repoDigest), `${image.name}: ${deployed}`);
+            const pushed = e.resources.find((r) => r.type === REGISTRY_IMAGE && r.name === image.name)!;
+            assert.ok(deployed.endsWith(`@${pushed.state.sha256Digest}`), `${image.name}: the registry's digest for the pushed tag`);
+        }
+    });
+
+    it("a preview registers every resource the update will, with the digests not yet known: nothing is declared inside an apply", async () => {
+        for (const values of [{ coupling: "pod" }, { coupling: "container" }, { coupling: "service", imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "x" }]) {
+            const secretKeys = "registryPassword" in values ? ["registryPassword"] : [];
+            const preview = await evaluate(values, { preview: true, secretKeys });
+            const update = await evaluate(values, { secretKeys });
+            assert.deepEqual(identity(preview), identity(update), values.coupling);
+            // the preview shows the build and the push, and the pods' image as what the push will tell
+            assert.ok(preview.resources.some((r) => r.type === IMAGE) && preview.resources.some((r) => r.type === REGISTRY_IMAGE));
+            assert.equal(preview.outputs.images, UNKNOWN);
+            const deployments = preview.resources.filter((r) => r.type === DEPLOYMENT);
+            assert.ok(deployments.length > 0);
+        }
+    });
+
+    it("the RegistryImage pushes the Image's own tag, so the engine orders the push after the build", async () => {
+        const e = await evaluate({ coupling: "pod", imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "x" }, { secretKeys: ["registryPassword"] });
+        for (const pushed of e.resources.filter((r) => r.type === REGISTRY_IMAGE)) {
+            const built = e.resources.find((r) => r.type === IMAGE && r.name === pushed.name)!;
+            // taken from the Image's output (state), not recomputed: a dependency the engine sees
+            assert.equal(pushed.inputs.name, built.state.imageName);
+            assert.equal(pushed.inputs.keepRemotely, true);
+            assert.equal(pushed.deleteBeforeReplace, false, "explicitly not delete-before-replace: the workloads roll, not get replaced");
+            assert.equal(pushed.inputs.authConfig, undefined, "credentials come from the provider's registryAuth");
+            assert.match(pushed.inputs.name, /^ghcr\.io\/acme\/app-coupling-(generator|echo):amd64-[0-9a-f]{16}$/);
+        }
+        assert.equal(JSON.parse(reveal(e.resources.find((r) => r.type === DOCKER_PROVIDER)!.inputs.registryAuth))[0].password, "x");
     });
 });
