@@ -868,14 +868,21 @@ down_node2() {
 
   # the sysctls kubelet sets machine-wide are node 1's baseline's: its down restores them
   left="$(snapshot_node2)"
-  if [[ -n "$left" ]]; then
-    say "node 2 left behind:"
-    echo "$left" >&2
+  finish_down "$left" "node 2 left behind:" \
+    "node 2 down in $((SECONDS - t0))s: nothing of it left (processes, namespaces, mounts, cgroups, links, routes)"
+}
+
+# finish_down LEFT HEADING DONE: with anything LEFT, says so under HEADING, keeps the
+# node's state for another down and fails; else removes the state and says DONE
+finish_down() {
+  if [[ -n "$1" ]]; then
+    say "$2"
+    echo "$1" >&2
     say "state kept in $DIR; run down again once the cause is fixed"
     return 1
   fi
   rm -rf "$DIR"
-  say "node 2 down in $((SECONDS - t0))s: nothing of it left (processes, namespaces, mounts, cgroups, links, routes)"
+  say "$3"
 }
 
 down_node1() {
@@ -928,14 +935,8 @@ down_node1() {
     now="$(snapshot)"
     diff="$(diff <(sort "$BASELINE") <(sort <<<"$now") | grep -E '^[<>]' || true)"
   fi
-  if [[ -n "$diff" ]]; then
-    say "left behind (< before the first up, > now):"
-    echo "$diff" >&2
-    say "state kept in $DIR; run down again once the cause is fixed"
-    return 1
-  fi
-  rm -rf "$DIR"
-  say "down in $((SECONDS - t0))s: nothing left (processes, mounts, cgroups, KUBE-* chains, links, routes, sysctls as before)"
+  finish_down "$diff" "left behind (< before the first up, > now):" \
+    "down in $((SECONDS - t0))s: nothing left (processes, mounts, cgroups, KUBE-* chains, links, routes, sysctls as before)"
 }
 
 # ---- status / env --------------------------------------------------------------------------
