@@ -12,8 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-parts=(e2e:containers e2e:engine e2e:node)
-parts+=(e2e:docker)
+parts=(e2e:containers e2e:engine e2e:node e2e:docker)
 passed=0 failed=0 skipped=0 status=0
 skipped_parts=()
 extra_lines=() # lines a layer prints for the summary besides its closing line
@@ -24,7 +23,7 @@ for part in "${parts[@]}"; do
   npm run -s "$part" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   line="$(grep -E "^$part: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" "$log" | tail -1)"
-  while IFS= read -r l; do extra_lines+=("$l"); done < <(grep -E '^switch under traffic: [0-9]+ requests, [0-9]+ failed$' "$log")
+  while IFS= read -r l; do extra_lines+=("$l"); done < <(grep -E '^(clusters )?switch under traffic: [0-9]+ requests, [0-9]+ failed$' "$log")
   rm -f "$log"
   if [[ -z "$line" ]]; then
     echo "e2e: $part printed no closing line (exit $rc): counted as one failure"

@@ -1,4 +1,5 @@
-// e2e/node/cluster.sh (`npm run e2e:node -- up|down|status|env|snapshot`), its script
+// e2e/node/cluster.sh (`npm run e2e:node -- up|down|status|env|snapshot`, and node 2's
+// `up --clusters 2`, `down|status|env|snapshot --node 2`), its script
 // logic run for real without bringing a node up: arguments, the root and tool checks that
 // stop it before anything is touched, `down` and `status` with nothing up. The bring-up
 // itself is the real-node layer (e2e/node/run.ts).
@@ -87,6 +88,41 @@ describe("e2e:node cluster script (e2e/node/cluster.sh)", () => {
         const e = run(["env"], env);
         assert.equal(e.status, 1, e.out);
         assert.match(e.out, /npm run e2e:node -- up/);
+    });
+
+    it("the second node's arguments: a bad count or node is refused (exit 2) before anything is touched", () => {
+        for (const [args, message] of [
+            [["up", "--clusters", "3"], /--clusters takes 1 or 2, not '3'/],
+            [["up", "--nodes", "2"], /up: unknown arguments '--nodes 2'/],
+            [["up", "--clusters"], /up: unknown arguments '--clusters'/],
+            [["down", "--node", "1"], /--node takes 2/],
+            [["env", "--node", "3"], /no node '3' \(1 or 2\)/],
+            [["status", "--node", "2", "extra"], /status: unknown arguments '--node 2 extra'/],
+            [["snapshot", "--node", "1"], /--node takes 2/],
+            [["snapshot", "--all"], /snapshot: unknown arguments '--all'/],
+        ] as const) {
+            const r = run([...args], env);
+            assert.equal(r.status, 2, `${args.join(" ")}: ${r.out}`);
+            assert.match(r.out, message);
+        }
+        assert.ok(!fs.existsSync(env.APP_COUPLING_NODE_DIR!) && !fs.existsSync(path.join(tmp, "second-node")));
+    });
+
+    it("node 2 with nothing up: status and env exit 1 (env naming up --clusters 2), down --node 2 and snapshot --node 2 find nothing", function () {
+        const status = run(["status", "--node", "2"], env);
+        assert.equal(status.status, 1, status.out);
+        assert.match(status.out, /down \(no state at .*second-node\)/);
+        const e = run(["env", "--node", "2"], env);
+        assert.equal(e.status, 1, e.out);
+        assert.match(e.out, /npm run e2e:node -- up --clusters 2/);
+        if (process.getuid?.() !== 0) this.skip();
+        const down = run(["down", "--node", "2"], env);
+        assert.equal(down.status, 0, down.out);
+        assert.match(down.out, /nothing to do: no node state at .*second-node/);
+        const snap = run(["snapshot", "--node", "2"], env);
+        assert.equal(snap.status, 0, snap.out);
+        assert.equal(snap.out.replace(/^link acnode2\n|^route .* dev acnode2\n/gm, ""), "",
+            "node 2's snapshot lists something (other than its fixed link and routes, which a node 2 someone else has up would show)");
     });
 
     it("snapshot lists every sysctl the node changes (the baseline down restores)", function () {

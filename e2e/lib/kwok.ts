@@ -2,6 +2,7 @@
 // a real etcd, kube-apiserver (authorization and admission on, so Pod Security admission
 // runs), kube-controller-manager and kube-scheduler, and kwok faking nodes and pod status.
 // Each is deleted at cleanup.
+import { ChildProcess } from "child_process";
 import * as path from "path";
 import { onCleanup } from "./cleanups";
 import { Cluster, kubectl, kubectlOk } from "./kubectl";
@@ -76,9 +77,9 @@ export function createStaticVolumes(c: Cluster, count: number, size: string): vo
 /**
  * kwok has no load-balancer implementation: a stand-in for one (as MetalLB or a cloud
  * controller would) gives every LoadBalancer Service an address from TEST-NET-3 through
- * the status subresource. Runs in the background until cleanup.
+ * the status subresource. Runs in the background until cleanup (or until the caller stops it).
  */
-export function startLoadBalancerStandIn(c: Cluster, address: string): void {
+export function startLoadBalancerStandIn(c: Cluster, address: string): ChildProcess {
     const k = `${tool("kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
     const script = `while :; do
   ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
@@ -87,5 +88,5 @@ export function startLoadBalancerStandIn(c: Cluster, address: string): void {
   done
   sleep 2
 done`;
-    background(`load-balancer stand-in for ${c.name}`, "bash", ["-c", script]);
+    return background(`load-balancer stand-in for ${c.name}`, "bash", ["-c", script]);
 }

@@ -13,6 +13,9 @@ export const CLUSTER_SCRIPT = path.join(REPO, "e2e", "node", "cluster.sh");
 export const NODE_DIR = process.env.APP_COUPLING_NODE_DIR ??
     path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state"), "app-coupling", "node");
 
+/** Node 2's state directory (`up --clusters 2`): the same default as cluster.sh's. */
+export const NODE2_DIR = process.env.APP_COUPLING_NODE2_DIR ?? path.join(path.dirname(NODE_DIR), "second-node");
+
 /** The node's cluster and the addresses `up` wrote to its env file. */
 export interface Node extends Cluster {
     nodeName: string;
@@ -20,16 +23,18 @@ export interface Node extends Cluster {
     env: Record<string, string>;
 }
 
-export function clusterScript(command: "up" | "down" | "status" | "env" | "snapshot", timeoutMs = 5 * 60_000): RunResult {
-    return run("bash", [CLUSTER_SCRIPT, command], { timeoutMs });
+/** `args`: `--clusters 2` for up, `--node 2` for down, status and env. */
+export function clusterScript(command: "up" | "down" | "status" | "env" | "snapshot", timeoutMs = 5 * 60_000, args: string[] = []): RunResult {
+    return run("bash", [CLUSTER_SCRIPT, command, ...args], { timeoutMs });
 }
 
-export function readNode(): Node {
-    const r = clusterScript("env", 10_000);
+/** Node 1, or (`up --clusters 2`) node 2 in its network namespace. */
+export function readNode(which: 1 | 2 = 1): Node {
+    const r = clusterScript("env", 10_000, which === 2 ? ["--node", "2"] : []);
     if (r.code !== 0) throw new CheckError(`npm run e2e:node -- env exited ${r.code}:\n${tail(r.output, 5)}`);
     const env = Object.fromEntries(r.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
     assert(env.KUBECONFIG && fs.existsSync(env.KUBECONFIG), `the node's env names no kubeconfig: ${r.stdout}`);
-    return { name: "node", context: env.KUBE_CONTEXT, kubeconfig: env.KUBECONFIG, nodeName: env.NODE_NAME, registry: env.REGISTRY, env };
+    return { name: which === 2 ? "node2" : "node", context: env.KUBE_CONTEXT, kubeconfig: env.KUBECONFIG, nodeName: env.NODE_NAME, registry: env.REGISTRY, env };
 }
 
 /** The lines of a snapshot that differ ("-" before, "+" after). */

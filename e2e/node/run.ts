@@ -10,26 +10,32 @@
 //     the numbers written before still served;
 //   a switch under traffic: pod -> container -> volume -> service -> pod while a bounded
 //     loop reads /data, failures counted per step;
+//   `clusters` on two real nodes (`up --clusters 2`: node 2 in a network namespace of its
+//     own): generator on node 2 behind a LoadBalancer address a stand-in gives it, echo on
+//     node 1 serving the generator's numbers; service -> clusters -> service under traffic;
+//     `down --node 2`;
 //   and `npm run e2e:node -- down`, leaving the machine as it was before up.
 // Closes with `e2e:node: N passed, N failed, N skipped` and, for the traffic, one line
 // `switch under traffic: R requests, F failed`.
 //
 // Environment: E2E_NODE_BUDGET_MINUTES (default 25), E2E_NODE_COUPLINGS (e.g. "pod,volume"),
-// E2E_NODE_PARTS (any of "couplings,retain,switch"; default all), E2E_NODE_RETAIN_LIMIT_SECONDS
+// E2E_NODE_PARTS (any of "couplings,retain,switch,clusters"; default all), E2E_NODE_RETAIN_LIMIT_SECONDS
 // (default 60), E2E_NODE_RATE (requests a second, default 20), E2E_NODE_KEEP=1 (leave the
 // node up at the end), APP_COUPLING_E2E_IMAGES, APP_COUPLING_TOOLS.
 import { Resolver } from "dns/promises";
 import * as fs from "fs";
 import * as path from "path";
 import { COUPLINGS as ALL_COUPLINGS, Coupling } from "../../components/config";
+import { generatorNamespace } from "../../components/couplings/clusters";
 import { imagesConfig, IMAGES_FILE } from "../lib/images";
+import { startLoadBalancerStandIn } from "../lib/kwok";
 import { kubectl, kubectlJson } from "../lib/kubectl";
 import { abort, assert, check, CheckError, close, note, onCleanup, record, secs, skip, skipLayer, startLayer } from "../lib/ledger";
 import { background, run, sleepSync, tail } from "../lib/processes";
 import { missingTools, TOOLS } from "../lib/tools";
 import { assertNoChanges, ensureStack, ENGINE_TOOLS, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import {
-    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
+    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE2_DIR, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
     waitSettled,
 } from "./node";
 import { readOutcomes, request, summarize } from "./traffic";
@@ -39,7 +45,7 @@ const NODE_TOOLS = ["kubelet", "kube-proxy", "coredns", "local-path-provisioner"
 const UP_TIMEOUT_MS = 5 * 60_000;
 const RETAIN_LIMIT_S = Number(process.env.E2E_NODE_RETAIN_LIMIT_SECONDS ?? 60);
 const RATE = Number(process.env.E2E_NODE_RATE ?? 20);
-const PARTS = (process.env.E2E_NODE_PARTS ?? "couplings,retain,switch").split(",");
+const PARTS = (process.env.E2E_NODE_PARTS ?? "couplings,retain,switch,clusters").split(",");
 const SINGLE: Coupling[] = ALL_COUPLINGS.filter((c) => c !== "clusters");
 const COUPLINGS = process.env.E2E_NODE_COUPLINGS ? SINGLE.filter((c) => process.env.E2E_NODE_COUPLINGS!.split(",").includes(c)) : SINGLE;
 
@@ -255,40 +261,49 @@ async function retained(ws: Workspace, node: Node, images: Record<string, string
 
 // ---- a coupling switch under live traffic -------------------------------------------------------
 
-async function switchUnderTraffic(ws: Workspace, node: Node, images: Record<string, string>, dir: string): Promise<void> {
-    const stack = "c-switch";
-    const sequence: Coupling[] = ["pod", "container", "volume", "service", "pod"];
+interface TrafficWalk {
+    stack: string;
+    /** the couplings in order; the stack starts at the first */
+    sequence: Coupling[];
+    /** the check names' prefix, and the summary line's */
+    label: string;
+    summary: string;
+    config: (coupling: Coupling) => Record<string, unknown>;
+}
+
+async function switchUnderTraffic(ws: Workspace, node: Node, dir: string, walk: TrafficWalk): Promise<void> {
+    const { stack, sequence, label } = walk;
     ensureStack(ws, stack);
     let namespace = "";
     let target: { clusterIP: string; port: number; uid: string } | undefined;
-    onCleanup("switch stack", () => pulumi(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(node) }));
-    const started = await check("stage C switch: pod deployed, echo Service answering", async () => {
-        writeStackFile(ws, stack, stackConfig(node, "pod", images));
+    onCleanup(`${stack} stack`, () => pulumi(ws, ["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(node) }));
+    const started = await check(`${label}: ${sequence[0]} deployed, echo Service answering`, async () => {
+        writeStackFile(ws, stack, walk.config(sequence[0]));
         up(ws, node, stack);
         namespace = String(outputs(ws, stack).namespace ?? "");
         target = echoService(node, namespace);
         await firstData(node, namespace);
     });
     if (!started || !target) return;
-    const log = path.join(dir, "traffic.jsonl");
-    const loop = background("traffic loop", path.join(REPO, "node_modules", ".bin", "ts-node"),
+    const log = path.join(dir, `${stack}-traffic.jsonl`);
+    const loop = background(`${stack} traffic loop`, path.join(REPO, "node_modules", ".bin", "ts-node"),
         ["--transpile-only", path.join(__dirname, "traffic.ts"), target.clusterIP, String(target.port), log, String(RATE), "900"],
-        { log: path.join(dir, "traffic.log") });
+        { log: path.join(dir, `${stack}-traffic.log`) });
     const t = Date.now();
     while (readOutcomes(log).length < RATE && Date.now() - t < 20_000) sleepSync(200);
     let total = { requests: 0, failed: 0 };
     for (const [i, coupling] of sequence.entries()) {
         if (i === 0) continue;
         const from = sequence[i - 1];
-        await check(`stage C switch ${from} -> ${coupling} under ${RATE} requests/s: pulumi up, old pods gone, no failed request`, () => {
+        await check(`${label} ${from} -> ${coupling} under ${RATE} requests/s: pulumi up, old pods gone, no failed request`, () => {
             const t0 = Date.now();
-            writeStackFile(ws, stack, stackConfig(node, coupling, images));
+            writeStackFile(ws, stack, walk.config(coupling));
             const r = up(ws, node, stack);
             const settleMs = waitSettled(node, namespace, 90_000);
             sleepSync(1000);
             const s = summarize(readOutcomes(log, t0, Date.now()));
             total = { requests: total.requests + s.requests, failed: total.failed + s.failed };
-            record(`switch ${from} -> ${coupling}: pulumi up ${secs(r.ms)}, old pods gone ${secs(settleMs)} later; ${s.text}`);
+            record(`${walk.summary.replace(/ under traffic$/, "")} ${from} -> ${coupling}: pulumi up ${secs(r.ms)}, old pods gone ${secs(settleMs)} later; ${s.text}`);
             assert(echoService(node, namespace).uid === target!.uid, "the echo Service was replaced");
             deploymentsReady(node, namespace);
             assert(s.requests > 0, "the request loop sent nothing");
@@ -298,7 +313,148 @@ async function switchUnderTraffic(ws: Workspace, node: Node, images: Record<stri
     try {
         process.kill(-loop.pid!, "SIGTERM");
     } catch { /* gone */ }
-    console.log(`switch under traffic: ${total.requests} requests, ${total.failed} failed`);
+    console.log(`${walk.summary}: ${total.requests} requests, ${total.failed} failed`);
+}
+
+// ---- `clusters` on two real nodes ---------------------------------------------------------------
+
+/** Why two nodes cannot be had here, or "" when they can. */
+function twoNodesUnavailable(): string {
+    for (const [cmd, args] of [["nsenter", ["--version"]], ["python3", ["--version"]], ["ip", ["netns", "list"]]] as const) {
+        const r = run(cmd, [...args], { timeoutMs: 10_000 });
+        if (r.code !== 0) return `\`${cmd} ${args.join(" ")}\` failed (${tail(r.output, 1) || `exit ${r.code}`}): node 2 needs a network namespace of its own`;
+    }
+    return "";
+}
+
+/**
+ * The stack config for node 1 (echo) and node 2 (generator). Echo's side names only node
+ * 1's context, its kubeconfig being $KUBECONFIG as for the single-cluster couplings, so a
+ * switch between `service` and `clusters` keeps echo's provider, namespace and Service.
+ */
+function twoClustersConfig(node: Node, node2: Node, coupling: Coupling, images: Record<string, string>): Record<string, unknown> {
+    return {
+        ...stackConfig(node, coupling, images),
+        clusters: { generator: { context: node2.context, kubeconfig: node2.kubeconfig }, echo: { context: node.context } },
+    };
+}
+
+/** The first host address of an IPv4 /24 (or wider) range: "10.246.1.0/24" -> "10.246.1.1". */
+function firstAddress(cidr: string): string {
+    const [a, b, c, d] = cidr.split("/")[0].split(".").map(Number);
+    return [a, b, c, d + 1].join(".");
+}
+
+async function twoClusters(ws: Workspace, node: Node, images: Record<string, string>, dir: string, keep: boolean): Promise<void> {
+    const group = "stage C clusters";
+    const why = twoNodesUnavailable();
+    if (why) {
+        skip(`${group}: two real nodes`, why);
+        return;
+    }
+    const before = clusterScript("snapshot", 30_000).stdout;
+    const down2 = () => clusterScript("down", 5 * 60_000, ["--node", "2"]);
+    onCleanup("node 2", () => {
+        if (!keep) down2();
+    });
+    let node2: Node | undefined;
+    await check(`${group}: npm run e2e:node -- up --clusters 2: node 2 Ready in a network namespace of its own, beside node 1`, () => {
+        const r = clusterScript("up", 5 * 60_000, ["--clusters", "2"]);
+        if (r.code !== 0) throw new CheckError(`exited ${r.code}:\n${tail(r.output, 25)}`);
+        node2 = readNode(2);
+        record(`node 2 bring-up ${secs(r.ms)} (npm run e2e:node -- up --clusters 2, node 1 already up)`);
+        const ready = kubectlJson(node2, ["get", "node", node2.nodeName]).status.conditions.find((c: KObj) => c.type === "Ready");
+        assert(ready?.status === "True", `node ${node2.nodeName} is not Ready: ${JSON.stringify(ready)}`);
+        return `${node2.nodeName} ${node2.env.NODE_IP} in network namespace ${node2.env.NETNS}, load-balancer range ${node2.env.LOADBALANCER_CIDR}`;
+    });
+    if (!node2) {
+        skip(`${group}: deploy, /data across the clusters, switch`, "no node 2");
+        return;
+    }
+    const n2 = node2;
+    const lbAddress = firstAddress(n2.env.LOADBALANCER_CIDR);
+    const standIn = startLoadBalancerStandIn(n2, lbAddress);
+    const config = (coupling: Coupling) => twoClustersConfig(node, n2, coupling, images);
+
+    const stack = "c-clusters";
+    let namespace = "", generatorNs = "", generatorUrl = "", upMs = 0;
+    const deployed = await check(`${group}: pulumi up (generator on node 2, echo on node 1) completes with every Deployment Ready on both nodes`, () => {
+        ensureStack(ws, stack);
+        writeStackFile(ws, stack, config("clusters"));
+        upMs = up(ws, node, stack).ms;
+        const out = outputs(ws, stack);
+        namespace = String(out.namespace ?? "");
+        generatorNs = generatorNamespace(namespace);
+        generatorUrl = String(out.generatorUrl ?? "");
+        assert(generatorUrl === `http://${lbAddress}:8080`, `generatorUrl is ${generatorUrl}, not the load-balancer address http://${lbAddress}:8080`);
+        const echoSide = deploymentsReady(node, namespace).map((d: KObj) => d.metadata.name);
+        const generatorSide = deploymentsReady(n2, generatorNs).map((d: KObj) => d.metadata.name);
+        record(`clusters: pulumi up ${secs(upMs)}`);
+        return `node 1 ${namespace}: ${echoSide.join(", ")}; node 2 ${generatorNs}: ${generatorSide.join(", ")}`;
+    });
+    if (deployed) {
+        await check(`${group}: GET /data from the host through echo's Service on node 1 returns numbers, more 5 s later, and they are the generator's on node 2`, async () => {
+            const ms = await firstData(node, namespace);
+            record(`clusters: first /data ${secs(upMs + ms)} after pulumi up started (${secs(ms)} after it returned)`);
+            const grown = await numbersGrow(node, namespace);
+            const echoed = await readData(node, namespace);
+            // the adapter's file on node 2, read through the address echo reads it from
+            const o = await request(lbAddress, 8080, 3000, true);
+            if (o.error) throw new CheckError(`GET ${generatorUrl}/data: ${o.error}`);
+            const source = o.body!.split("\n").filter(Boolean);
+            assert(echoed.length > 0 && echoed.length <= source.length && echoed.every((n, i) => source[i] === n),
+                `echo's ${echoed.length} numbers (${echoed.slice(0, 5).join(",")}...) are not the first of the generator's ${source.length} (${source.slice(0, 5).join(",")}...)`);
+            return `${grown}; echo's ${echoed.length} numbers are the first of the ${source.length} the adapter on node 2 serves at ${generatorUrl}`;
+        });
+        await check(`${group}: kube-proxy in node 2's namespace serves the load-balancer address; this machine's iptables hold nothing of node 2's Services`, () => {
+            const svc = kubectlJson(n2, ["get", "services", "-n", generatorNs]).items.find((x: KObj) => x.spec.type === "LoadBalancer");
+            assert(svc?.status?.loadBalancer?.ingress?.[0]?.ip === lbAddress, `the generator Service's ingress is ${JSON.stringify(svc?.status?.loadBalancer)}`);
+            const save = path.join(TOOLS, "node-bin", "iptables-save");
+            const r = run("nsenter", [`--net=${n2.env.NETNS}`, "--", save, "-t", "nat"], { timeoutMs: 20_000 });
+            assert(r.code === 0, `iptables-save in node 2's namespace exited ${r.code}: ${tail(r.output, 3)}`);
+            const inside = r.stdout;
+            assert(inside.split("\n").some((l) => l.includes(`-d ${lbAddress}/32`) && l.includes("loadbalancer IP")),
+                `no "loadbalancer IP" rule for ${lbAddress} in node 2's nat table:\n${tail(inside.split("\n").filter((l) => /KUBE-(SERVICES|FW)/.test(l)).join("\n"), 12)}`);
+            const here = run(save, ["-t", "nat"], { timeoutMs: 20_000 }).stdout;
+            for (const address of [lbAddress, svc.spec.clusterIP]) assert(!here.includes(address), `this machine's nat table mentions ${address}`);
+            return `${svc.metadata.name}: ${lbAddress}:8080 and ${svc.spec.clusterIP} in node 2's nat table only`;
+        });
+        await check(`${group}: a second pulumi up changes nothing`, () => {
+            const r = up(ws, node, stack);
+            assertNoChanges(r.output);
+            record(`clusters: no-op pulumi up ${secs(r.ms)}`);
+        });
+        await check(`${group}: pulumi destroy leaves nothing (the namespaces on both nodes gone)`, () => {
+            const r = destroy(ws, node, stack);
+            const t0 = Date.now();
+            while ((!namespaceGone(node, namespace) || !namespaceGone(n2, generatorNs)) && Date.now() - t0 < 90_000) sleepSync(1000);
+            assert(namespaceGone(node, namespace) && namespaceGone(n2, generatorNs), `${namespace} or ${generatorNs} still there 90 s after destroy`);
+            return `destroy ${secs(r.ms)}`;
+        });
+    }
+    if (PARTS.includes("switch")) {
+        await switchUnderTraffic(ws, node, dir, {
+            stack: "c-clusters-switch", sequence: ["service", "clusters", "service"],
+            label: `${group} switch`, summary: "clusters switch under traffic", config,
+        });
+        destroy(ws, node, "c-clusters-switch");
+    }
+    try {
+        process.kill(-standIn.pid!, "SIGTERM");
+    } catch { /* gone */ }
+    if (!keep) {
+        await check(`${group}: npm run e2e:node -- down --node 2 leaves nothing of node 2 (processes, namespaces, mounts, cgroups, links, routes), node 1 still up`, () => {
+            const r = down2();
+            assert(r.code === 0, `down --node 2 exited ${r.code}:\n${tail(r.output, 20)}`);
+            record(`node 2 teardown ${secs(r.ms)} (npm run e2e:node -- down --node 2)`);
+            const left = clusterScript("snapshot", 30_000, ["--node", "2"]).stdout.trim();
+            assert(left === "", `node 2 left:\n${left}`);
+            // node 1's pods, their namespaces and Service chains come and go with its stacks
+            const diff = snapshotDiff(before, clusterScript("snapshot", 30_000).stdout).filter((l) => !/^. (process|chain|rule|mount \/(var\/)?run\/netns\/cni-)/.test(l));
+            assert(diff.length === 0, `differs from before up --clusters 2:\n${diff.join("\n")}`);
+            assert(clusterScript("status", 20_000).code === 0, "node 1 is no longer Ready");
+        });
+    }
 }
 
 // ---- the layer ----------------------------------------------------------------------------------
@@ -320,7 +476,7 @@ async function main(): Promise<void> {
     let before = "";
     let node: Node | undefined;
     if (!(keep && alreadyUp)) {
-        if (alreadyUp || fs.existsSync(path.join(NODE_DIR, "baseline"))) {
+        if (alreadyUp || fs.existsSync(path.join(NODE_DIR, "baseline")) || fs.existsSync(NODE2_DIR)) {
             note("a node was left up (or half down) by an earlier run: taking it down first");
             clusterScript("down");
         }
@@ -346,8 +502,13 @@ async function main(): Promise<void> {
     pulumiOk(ws, ["login", ws.env.PULUMI_BACKEND_URL!]);
     if (PARTS.includes("couplings")) await couplings(ws, node, images);
     if (PARTS.includes("retain")) await retained(ws, node, images);
-    if (PARTS.includes("switch")) await switchUnderTraffic(ws, node, images, ws.dir);
-    skip("stage C clusters: two real nodes", "not attempted: one node per machine (the second would need a network namespace of its own)");
+    if (PARTS.includes("switch")) {
+        await switchUnderTraffic(ws, node, ws.dir, {
+            stack: "c-switch", sequence: ["pod", "container", "volume", "service", "pod"],
+            label: "stage C switch", summary: "switch under traffic", config: (c) => stackConfig(node!, c, images),
+        });
+    }
+    if (PARTS.includes("clusters")) await twoClusters(ws, node, images, ws.dir, keep);
 
     if (!keep) {
         await check("stage C: npm run e2e:node -- down leaves the machine as before up (processes, mounts, cgroups, KUBE-* chains, links, routes, sysctls)", () => {
