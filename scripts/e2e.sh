@@ -15,13 +15,16 @@ cd "$(dirname "$0")/.." || exit 1
 parts=(e2e:containers e2e:engine e2e:node e2e:docker)
 passed=0 failed=0 skipped=0 status=0
 skipped_parts=()
+durations=() # each layer's wall time, for the 60-minute CI budget
 extra_lines=() # lines a layer prints for the summary besides its closing line
 
 for part in "${parts[@]}"; do
   echo "==> npm run $part"
   log="$(mktemp)"
+  t0=$SECONDS
   npm run -s "$part" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
+  durations+=("$part $((SECONDS - t0)) s")
   line="$(grep -E "^$part: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$" "$log" | tail -1)"
   while IFS= read -r l; do extra_lines+=("$l"); done < <(grep -E '^(clusters )?switch under traffic: [0-9]+ requests, [0-9]+ failed$' "$log")
   rm -f "$log"
@@ -37,7 +40,8 @@ for part in "${parts[@]}"; do
 done
 
 echo
-echo "e2e: layers run: ${parts[*]}"
+walls="$(printf '%s, ' "${durations[@]}")"
+echo "e2e: layers run: ${parts[*]} (wall time: ${walls%, })"
 if ((${#skipped_parts[@]})); then
   echo "e2e: layers that ran no check (their reasons are printed above): ${skipped_parts[*]}"
 fi
