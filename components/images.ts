@@ -133,13 +133,14 @@ export class AppImages extends pulumi.ComponentResource {
     /** Digest-pinned references (`repository@sha256:...`) of the images the coupling runs. */
     readonly refs: ImageRefs = {};
     /** The content-tagged names (`repository:tag`) this stack builds; none with prebuilt images. */
+    readonly builtNames: string[] = [];
+    /** builtNames as the stack output. */
     readonly builtImages: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("app-coupling:index:Images", name, {}, opts);
         const { config } = args;
         const needed = IMAGES_FOR[config.coupling];
-        const built: string[] = [];
 
         if (config.prebuiltImages) {
             for (const image of needed) this.refs[image] = pulumi.output(config.prebuiltImages[image]!);
@@ -166,7 +167,7 @@ export class AppImages extends pulumi.ComponentResource {
                 const spec = BUILD_SPECS[image];
                 const repository = imageRepository(config, image);
                 const imageName = `${repository}:${imageTag(imagesDir, image, config.platform)}`;
-                built.push(imageName);
+                this.builtNames.push(imageName);
                 const build = new docker.Image(image, {
                     imageName,
                     build: {
@@ -198,7 +199,7 @@ export class AppImages extends pulumi.ComponentResource {
                 this.refs[image] = pulumi.interpolate`${pullRepository}@${pushed.sha256Digest}`;
             }
         }
-        this.builtImages = pulumi.output(built);
+        this.builtImages = pulumi.output(this.builtNames);
         this.registerOutputs({ refs: this.refs });
     }
 }

@@ -1,8 +1,8 @@
 // The whole program as one function, so tests evaluate every coupling in one process
 // (index.ts only calls this with the stack's config and exports the result).
 import * as pulumi from "@pulumi/pulumi";
-import { AppConfig, Coupling, IMAGES_FOR } from "./config";
-import { AppImages, DEFAULT_IMAGES_DIR, imageRepository, imageTag } from "./images";
+import { AppConfig, Coupling } from "./config";
+import { AppImages } from "./images";
 import { ClustersCoupling } from "./couplings/clusters";
 import { ContainerCoupling } from "./couplings/container";
 import { PodCoupling } from "./couplings/pod";
@@ -97,8 +97,7 @@ export function deployStack(config: AppConfig, options: DeployOptions = {}): Sta
     // read only when the images are not the ones this stack deployed last time.
     let imagePlatform: ImagePlatform | undefined;
     if (builds) {
-        const imagesDir = options.imagesDir ?? DEFAULT_IMAGES_DIR;
-        const names = IMAGES_FOR[config.coupling].map((n) => `${imageRepository(config, n)}:${imageTag(imagesDir, n, config.platform)}`);
+        const names = images.builtNames;
         // a function: the last run's tags are read only where the nodes are (never in render mode)
         const newImages = () => (previousOutput("builtImages") as pulumi.Output<string[] | undefined>)
             .apply((before) => names.some((n) => !(Array.isArray(before) && before.includes(n))));
