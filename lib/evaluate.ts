@@ -182,8 +182,6 @@ export async function collectingWarnings<T>(warnings: string[], fn: () => Promis
 
 /** Resources registered by the latest evaluation, even one that threw. */
 export let lastRegistered: { type: string; name: string }[] = [];
-/** Warnings of the latest evaluation, even one that threw. */
-export let lastWarnings: string[] = [];
 
 /**
  * Evaluate the program with `values` as the stack's config (keys without the project
@@ -191,7 +189,6 @@ export let lastWarnings: string[] = [];
  */
 export async function evaluate(values: Record<string, unknown>, opts: EvaluateOptions = {}): Promise<Evaluation> {
     const warnings: string[] = [];
-    lastWarnings = warnings;
     return withPlainStackTraces(() => collectingWarnings(warnings,
         () => failingOnUnhandledRejections(() => evaluateQuietly(values, opts, warnings))));
 }

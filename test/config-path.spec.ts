@@ -12,6 +12,7 @@ import * as YAML from "yaml";
 import { coerceConfigValue, formatPropertyPath, parsePropertyPath, PropertyPath, setConfigPath } from "../lib/config-path";
 import { PROJECT } from "../lib/evaluate";
 import { readStackFile } from "../lib/stacks";
+import { tool } from "../e2e/lib/tools";
 
 /** Apply `key=value` sets in order, as render does for its --set arguments. */
 function applySets(initial: Record<string, unknown>, sets: [string, string][]): Record<string, unknown> {
@@ -148,8 +149,7 @@ describe("lib/config-path.ts: pulumi config set --path, offline", () => {
 
 // ---- the real CLI -------------------------------------------------------------------------
 
-const TOOLS_BIN = path.join(process.env.APP_COUPLING_TOOLS ?? path.join(os.homedir(), ".cache", "app-coupling", "tools"), "bin");
-const PULUMI = path.join(TOOLS_BIN, "pulumi");
+const PULUMI = tool("pulumi");
 
 interface CliResult { status: number | null; stdout: string; stderr: string }
 

@@ -4,17 +4,18 @@
 // chosen coupling is still refused, with nothing registered.
 import { strict as assert } from "assert";
 import { COUPLINGS, ConfigError } from "../components/config";
-import { evaluate, Evaluation, lastRegistered, lastWarnings, TWO_CLUSTERS } from "../lib/evaluate";
+import { evaluate, Evaluation, lastRegistered, TWO_CLUSTERS } from "../lib/evaluate";
 import { StackFile, stackFiles } from "../lib/stacks";
 
-/** Evaluate a stack file with `changes`, with the config warnings it gave (collected by the evaluator, not printed). */
-async function switched(stack: StackFile, changes: Record<string, unknown>): Promise<{ e?: Evaluation; error?: unknown; warnings: string[] }> {
+/** Evaluate a stack file with `changes`; an evaluation carries the config warnings it gave (collected by the evaluator, not printed). */
+async function switched(stack: StackFile, changes: Record<string, unknown>): Promise<{ e?: Evaluation; error?: unknown }> {
     try {
-        const e = await evaluate({ ...stack.values, ...changes },
-            { stack: stack.stack, secretKeys: stack.secretKeys, stackOutputs: stack.stackOutputs, placeholders: stack.placeholders });
-        return { e, warnings: e.warnings };
+        return {
+            e: await evaluate({ ...stack.values, ...changes },
+                { stack: stack.stack, secretKeys: stack.secretKeys, stackOutputs: stack.stackOutputs, placeholders: stack.placeholders }),
+        };
     } catch (error) {
-        return { error, warnings: lastWarnings };
+        return { error };
     }
 }
 
@@ -35,8 +36,9 @@ describe("config: one key switches every stack file to every coupling", function
     for (const stack of stacks) {
         for (const coupling of COUPLINGS.filter((c) => c !== "clusters")) {
             it(`${stack.stack} -> ${coupling}: evaluates, each unused key kept with at most one warning`, async () => {
-                const { e, error, warnings } = await switched(stack, { coupling });
+                const { e, error } = await switched(stack, { coupling });
                 assert.ok(e, `${stack.stack} -> ${coupling} refused:\n${(error as Error)?.message}`);
+                const { warnings } = e;
                 assert.equal(e.config.coupling, coupling);
                 assert.ok(e.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"), "no Deployment");
                 assertOneWarningPerKeptKey(warnings, stack.values, `${stack.stack} -> ${coupling}`);
@@ -58,8 +60,9 @@ describe("config: one key switches every stack file to every coupling", function
         // the stack as it is once it has been on `clusters`: the clusters block stays set
         for (const coupling of COUPLINGS) {
             it(`${stack.stack} with its clusters described -> ${coupling}: evaluates, at most one warning per kept key`, async () => {
-                const { e, error, warnings } = await switched(stack, { clusters: TWO_CLUSTERS, coupling });
+                const { e, error } = await switched(stack, { clusters: TWO_CLUSTERS, coupling });
                 assert.ok(e, `refused:\n${(error as Error)?.message}`);
+                const { warnings } = e;
                 assert.equal(e.config.coupling, coupling);
                 assertOneWarningPerKeptKey(warnings, { ...stack.values, clusters: TWO_CLUSTERS }, `${stack.stack} -> ${coupling}`);
                 assert.equal(warnings.filter((w) => w.startsWith("clusters: ")).length, coupling === "clusters" ? 0 : 1, warnings.join("\n"));
