@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import { onCleanup } from "./cleanups";
 import { CheckError } from "./ledger";
 import { run, RunOptions, RunResult, tail } from "./processes";
-import { tool, TOOLS_BIN } from "./tools";
+import { CACHE, tool, TOOLS_BIN } from "./tools";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const PROJECT = "app-coupling";
@@ -35,7 +35,8 @@ export function fileBackendUrl(dir: string): string {
 
 /** Node for the program: the project's pinned Node when the machine has it, else PATH's. */
 function nodeBinDir(): string | undefined {
-    const pinned = path.join(os.homedir(), ".cache", "app-coupling", "node", "bin");
+    // where scripts/with-node.sh installs it
+    const pinned = path.join(process.env.APP_COUPLING_NODE_PREFIX ?? path.join(CACHE, "node"), "node_modules", "node", "bin");
     return fs.existsSync(path.join(pinned, "node")) ? pinned : undefined;
 }
 
