@@ -17,10 +17,10 @@ import { abort, assert, check, close, note, onCleanup, record, secs, skip, skipL
 import { run, tail, waitFor } from "../lib/processes";
 import { CACHE, missingTools, TOOLS } from "../lib/tools";
 import { COUPLINGS } from "../../components/config";
-import { SERVES_ECHO_LABEL } from "../../components/vocabulary";
-import { ENGINE_TOOLS, ensureStack, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
+import { assertNoChanges, ENGINE_TOOLS, ensureStack, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import { Registry, startRegistry, tagDigest } from "../lib/registry";
 import { Engine, startDockerd } from "./dockerd";
+import { clusterScript, echoService, readNode } from "../node/node";
 
 startLayer("docker", { budget: { minutes: Number(process.env.E2E_DOCKER_BUDGET_MINUTES ?? 25), setBy: "E2E_DOCKER_BUDGET_MINUTES" } });
 
@@ -70,13 +70,6 @@ function stepTimes(output: string): string {
         times.push(`${m[1] === "Image" ? "build" : "push"} ${m[2]} ${m[3]}s`);
     }
     return times.length ? ` (${times.join(", ")})` : "";
-}
-
-/** The "Resources:" summary of `pulumi up` shows nothing but "N unchanged". */
-function assertNoChanges(output: string): void {
-    const summary = output.slice(output.lastIndexOf("Resources:"));
-    const changes = summary.split("\n").filter((l) => /^\s+[~+-]*\s*\d+ (to )?(create|created|update|updated|delete|deleted|replace|replaced)/.test(l));
-    assert(output.includes("Resources:") && changes.length === 0 && /\d+ unchanged/.test(summary), `changes:\n${tail(summary, 12)}`);
 }
 
 async function main(): Promise<void> {
@@ -306,7 +299,6 @@ async function main(): Promise<void> {
     else skip("numbers: pulumi up per coupling with cold and warm builds", "set E2E_DOCKER_NUMBERS=1 (about 4 more minutes)");
 }
 
-const NODE_SCRIPT = path.join(REPO, "e2e", "node", "cluster.sh");
 const NODE_PARTS = ["kubelet", "kube-proxy", "coredns", "local-path-provisioner"];
 
 /**
@@ -317,20 +309,17 @@ const NODE_PARTS = ["kubelet", "kube-proxy", "coredns", "local-path-provisioner"
  */
 async function onRealNode(ws: Workspace, engine: Engine, registry: Registry): Promise<void> {
     const name = "real node: pulumi up without `images` (pod): the pods run the pushed digests and serve /data";
-    if (!fs.existsSync(NODE_SCRIPT)) return skip(name, "no e2e/node/cluster.sh in this tree (the real-node layer)");
     const missing = missingTools(NODE_PARTS);
     if (missing.length) return skip(name, `tools missing from ${TOOLS}/bin: ${missing.join(", ")} (npm run e2e:tools)`);
-    const node = (command: string, timeoutMs = 5 * 60_000) => run("bash", [NODE_SCRIPT, command], { timeoutMs });
-    if (node("status", 20_000).code === 0) return skip(name, "a real node is up already, left as it is (npm run e2e:node -- down)");
+    if (clusterScript("status", 20_000).code === 0) return skip(name, "a real node is up already, left as it is (npm run e2e:node -- down)");
     onCleanup("real node", () => {
-        const r = node("down");
+        const r = clusterScript("down");
         if (r.code !== 0) console.log(`  cleanup: npm run e2e:node -- down exited ${r.code}:\n${tail(r.output, 15)}`);
     });
     await check(name, async () => {
-        const up = node("up");
+        const up = clusterScript("up");
         assert(up.code === 0, `npm run e2e:node -- up exited ${up.code}:\n${tail(up.output, 25)}`);
-        const vars = Object.fromEntries(node("env", 10_000).stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-        const real: Cluster = { name: "node", context: vars.KUBE_CONTEXT, kubeconfig: vars.KUBECONFIG };
+        const real = readNode();
         const stack = "node";
         const namespace = `app-coupling-${stack}`;
         ensureStack(ws, stack);
@@ -347,12 +336,10 @@ async function onRealNode(ws: Workspace, engine: Engine, registry: Registry): Pr
         const ran = pods.flatMap((pod) => (pod.status?.containerStatuses ?? []).map((c: { name: string; imageID: string; ready: boolean }) => ({ pod: pod.metadata.name, ...c })));
         assert(ran.length === 2 && ran.every((c) => c.ready), `containers: ${JSON.stringify(ran)}`);
         for (const c of ran) assert(c.imageID === refs[c.name], `${c.pod}/${c.name} runs ${c.imageID}, the stack pushed ${refs[c.name]}`);
-        const services = kubectlJson(real, ["get", "services", "-n", namespace]).items as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-        const svc = services.find((x) => x.spec?.selector?.[SERVES_ECHO_LABEL] === "true");
-        assert(svc, `no echo Service in ${namespace}`);
+        const svc = echoService(real, namespace);
         let lines: string[] = [];
         await waitFor("numbers on /data", async () => {
-            const reply = await get(svc.spec.clusterIP, svc.spec.ports[0].port, "/data", 3000);
+            const reply = await get(svc.clusterIP, svc.port, "/data", 3000);
             lines = reply.body.split("\n").filter(Boolean);
             return reply.status === 200 && lines.length > 0;
         }, 60_000, 500);

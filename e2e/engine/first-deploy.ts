@@ -14,21 +14,16 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { generatorNamespace } from "../../components/couplings/clusters";
 import { Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
-import { kubeconfigOf } from "../lib/kwok";
+import { startLoadBalancerStandIn } from "../lib/kwok";
 import { assert, check, CheckError } from "../lib/ledger";
-import { background, run, tail, waitForSync } from "../lib/processes";
+import { run, stopGroup, tail, waitForSync } from "../lib/processes";
 import { TOOLS_BIN } from "../lib/tools";
 import { ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import { UP_TIMEOUT_MS } from "./knobs";
+import { kubeEnv, stackOutputs as outputs, up } from "./kwok-stacks";
 
 interface Clusters { a: Cluster; b: Cluster }
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const kubeEnv = (ws: Workspace) => ({ KUBECONFIG: kubeconfigOf(ws) });
-const up = (ws: Workspace, stack: string) =>
-    pulumiOk(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
-const outputs = (ws: Workspace, stack: string): Record<string, Any> =>
-    JSON.parse(pulumiOk(ws, ["stack", "output", "--stack", stack, "--json"]).stdout);
 
 function claimsOf(c: Cluster, namespace: string): { name: string; phase: string; volume: string }[] {
     return kubectlJson<{ items: Any[] }>(c, ["get", "pvc", "-n", namespace]).items
@@ -39,17 +34,10 @@ function volumePhase(c: Cluster, volume: string): string {
     return kubectlJson<Any>(c, ["get", "pv", volume]).status?.phase ?? "";
 }
 
-/** Writes `status.loadBalancer.ingress[0].ip` on every LoadBalancer Service without one, until stopped. */
+/** Writes `status.loadBalancer.ingress[0].ip` on every LoadBalancer Service without one, every second, until stopped. */
 function loadBalancerAddresses(c: Cluster, address: string): () => void {
-    const k = `${path.join(TOOLS_BIN, "kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
-    const child = background(`load-balancer stand-in ${address} for ${c.name}`, "bash", ["-c", `while :; do
-  ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
-  while read -r ns name ip; do
-    [ -n "$ip" ] || ${k} patch service -n "$ns" "$name" --subresource=status --type=merge -p '{"status":{"loadBalancer":{"ingress":[{"ip":"${address}"}]}}}' >/dev/null 2>&1
-  done
-  sleep 1
-done`]);
-    return () => { try { process.kill(-child.pid!, "SIGTERM"); } catch { /* gone */ } };
+    const child = startLoadBalancerStandIn(c, address, 1);
+    return () => stopGroup(child);
 }
 
 /** `pulumi up` in the background while `poll` runs every 300 ms; resolves with the up's exit code and output. */

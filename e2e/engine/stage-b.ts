@@ -6,8 +6,9 @@ import * as path from "path";
 import { generatorNamespace } from "../../components/couplings/clusters";
 import { imagesConfig } from "../lib/images";
 import { firstDeployChecks } from "./first-deploy";
-import { Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
-import { createCluster, createStaticVolumes, kubeconfigOf, startLoadBalancerStandIn } from "../lib/kwok";
+import { kubeEnv, stackOutputs, up } from "./kwok-stacks";
+import { claims, Cluster, kubectl, kubectlJson, kubectlOk } from "../lib/kubectl";
+import { createCluster, createStaticVolumes, startLoadBalancerStandIn } from "../lib/kwok";
 import { assert, check, CheckError, record, secs, skip } from "../lib/ledger";
 import { run, sleepSync, tail } from "../lib/processes";
 import { assertNoChanges, ensureStack, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
@@ -34,18 +35,6 @@ function clusterConfig(cs: Clusters, coupling: Coupling, images: Record<string, 
     return config;
 }
 
-function stackOutputs(ws: Workspace, stack: string): Record<string, unknown> {
-    return JSON.parse(pulumiOk(ws, ["stack", "output", "--stack", stack, "--json"]).stdout);
-}
-
-function up(ws: Workspace, stack: string) {
-    return pulumiOk(ws, ["up", "--stack", stack, "--yes", "--skip-preview"], { timeoutMs: UP_TIMEOUT_MS, env: kubeEnv(ws) });
-}
-
-function kubeEnv(ws: Workspace): NodeJS.ProcessEnv {
-    return { KUBECONFIG: kubeconfigOf(ws) };
-}
-
 /**
  * Where a coupling's workloads are: the stack's namespace on cluster A (echo, or both
  * programs), and with `clusters` the generator side's own namespace on cluster B
@@ -69,14 +58,6 @@ function echoService(c: Cluster, namespace: string): { name: string; uid: string
     const svcs = kubectlJson<{ items: any[] }>(c, ["get", "services", "-n", namespace]).items; // eslint-disable-line @typescript-eslint/no-explicit-any
     const echo = svcs.find((s) => s.metadata.labels?.["app-coupling/serves-echo"] === "true" || s.spec?.ports?.some((p: { port: number }) => p.port === 8000));
     return echo ? { name: echo.metadata.name, uid: echo.metadata.uid } : undefined;
-}
-
-function claims(c: Cluster, namespace: string): { name: string; uid: string; volume: string; phase: string }[] {
-    const r = kubectl(c, ["get", "pvc", "-n", namespace, "-o", "json"]);
-    if (r.code !== 0) return [];
-    return JSON.parse(r.stdout).items.map((p: any) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
-        name: p.metadata.name, uid: p.metadata.uid, volume: p.spec.volumeName ?? "", phase: p.status?.phase ?? "",
-    }));
 }
 
 /** What the program left in its namespace on one cluster (kind/name), the namespace first. */

@@ -23,3 +23,13 @@ export function kubectlOk(c: Cluster, args: string[], input?: string) {
 export function kubectlJson<T = any>(c: Cluster, args: string[]): T { // eslint-disable-line @typescript-eslint/no-explicit-any
     return JSON.parse(kubectlOk(c, [...args, "-o", "json"]).stdout) as T;
 }
+
+/** The namespace's claims (none when it is gone): the volume each is bound to, its class and the node it was bound for. */
+export function claims(c: Cluster, namespace: string): { name: string; uid: string; volume: string; phase: string; className: string; selectedNode: string }[] {
+    const r = kubectl(c, ["get", "pvc", "-n", namespace, "-o", "json"]);
+    if (r.code !== 0) return [];
+    return JSON.parse(r.stdout).items.map((p: any) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+        name: p.metadata.name, uid: p.metadata.uid, volume: p.spec.volumeName ?? "", phase: p.status?.phase ?? "",
+        className: p.spec.storageClassName ?? "", selectedNode: p.metadata.annotations?.["volume.kubernetes.io/selected-node"] ?? "",
+    }));
+}

@@ -79,14 +79,14 @@ export function createStaticVolumes(c: Cluster, count: number, size: string): vo
  * controller would) gives every LoadBalancer Service an address from TEST-NET-3 through
  * the status subresource. Runs in the background until cleanup (or until the caller stops it).
  */
-export function startLoadBalancerStandIn(c: Cluster, address: string): ChildProcess {
+export function startLoadBalancerStandIn(c: Cluster, address: string, pollSeconds = 2): ChildProcess {
     const k = `${tool("kubectl")} --kubeconfig ${c.kubeconfig} --context ${c.context}`;
     const script = `while :; do
   ${k} get services -A -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace} {.metadata.name} {.status.loadBalancer.ingress[0].ip}{"\\n"}{end}' 2>/dev/null |
   while read -r ns name ip; do
     [ -n "$ip" ] || ${k} patch service -n "$ns" "$name" --subresource=status --type=merge -p '{"status":{"loadBalancer":{"ingress":[{"ip":"${address}"}]}}}' >/dev/null 2>&1
   done
-  sleep 2
+  sleep ${pollSeconds}
 done`;
     return background(`load-balancer stand-in for ${c.name}`, "bash", ["-c", script]);
 }

@@ -68,14 +68,17 @@ export function background(name: string, cmd: string, args: string[], opts: { en
     const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out], env: opts.env ?? process.env });
     if (typeof out === "number") fs.closeSync(out);
     child.unref();
-    onCleanup(name, () => {
-        try {
-            process.kill(-child.pid!, "SIGTERM");
-        } catch {
-            // already gone
-        }
-    });
+    onCleanup(name, () => stopGroup(child));
     return child;
+}
+
+/** SIGTERM to a `background` command's whole process group (nothing when it is gone already). */
+export function stopGroup(child: ChildProcess): void {
+    try {
+        process.kill(-child.pid!, "SIGTERM");
+    } catch {
+        // already gone
+    }
 }
 
 /** Whether a process is gone (or a zombie its parent has not reaped yet). */

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { SERVES_ECHO_LABEL } from "../../components/vocabulary";
 import { Cluster, kubectl, kubectlJson } from "../lib/kubectl";
 import { assert, CheckError } from "../lib/ledger";
 import { run, RunResult, sleepSync, tail } from "../lib/processes";
@@ -85,18 +86,9 @@ export function waitSettled(c: Cluster, namespace: string, timeoutMs: number): n
 /** The echo Service: the one selecting the pods that serve echo. */
 export function echoService(c: Cluster, namespace: string): { name: string; uid: string; clusterIP: string; port: number } {
     const svcs = kubectlJson<{ items: KObj[] }>(c, ["get", "services", "-n", namespace]).items;
-    const s = svcs.find((x) => x.spec?.selector?.["app-coupling/serves-echo"] === "true");
+    const s = svcs.find((x) => x.spec?.selector?.[SERVES_ECHO_LABEL] === "true");
     assert(s, `no echo Service in ${namespace} (services: ${svcs.map((x) => x.metadata.name).join(", ") || "none"})`);
     return { name: s.metadata.name, uid: s.metadata.uid, clusterIP: s.spec.clusterIP, port: s.spec.ports[0].port };
-}
-
-export function claims(c: Cluster, namespace: string): { name: string; uid: string; volume: string; phase: string; className: string; selectedNode: string }[] {
-    const r = kubectl(c, ["get", "pvc", "-n", namespace, "-o", "json"]);
-    if (r.code !== 0) return [];
-    return JSON.parse(r.stdout).items.map((p: KObj) => ({
-        name: p.metadata.name, uid: p.metadata.uid, volume: p.spec.volumeName ?? "", phase: p.status?.phase ?? "",
-        className: p.spec.storageClassName ?? "", selectedNode: p.metadata.annotations?.["volume.kubernetes.io/selected-node"] ?? "",
-    }));
 }
 
 /** Whether the namespace is gone (after a destroy); a Terminating one counts as not yet. */

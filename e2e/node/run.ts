@@ -29,13 +29,13 @@ import { COUPLINGS as ALL_COUPLINGS, Coupling } from "../../components/config";
 import { generatorNamespace } from "../../components/couplings/clusters";
 import { imagesConfig, IMAGES_FILE } from "../lib/images";
 import { startLoadBalancerStandIn } from "../lib/kwok";
-import { kubectl, kubectlJson } from "../lib/kubectl";
+import { claims, kubectl, kubectlJson } from "../lib/kubectl";
 import { abort, assert, check, CheckError, close, note, onCleanup, record, secs, skip, skipLayer, startLayer } from "../lib/ledger";
-import { background, run, sleepSync, tail } from "../lib/processes";
+import { background, run, sleepSync, stopGroup, tail } from "../lib/processes";
 import { missingTools, TOOLS } from "../lib/tools";
 import { assertNoChanges, ensureStack, ENGINE_TOOLS, makeWorkspace, pulumi, pulumiOk, REPO, Workspace, writeStackFile } from "../lib/workspace";
 import {
-    claims, clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE2_DIR, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
+    clusterScript, deploymentsReady, echoService, KObj, namespaceGone, Node, NODE2_DIR, NODE_DIR, pods, readNode, snapshotDiff, volumesOf,
     waitSettled,
 } from "./node";
 import { readOutcomes, request, summarize } from "./traffic";
@@ -310,9 +310,7 @@ async function switchUnderTraffic(ws: Workspace, node: Node, dir: string, walk: 
             assert(s.failed === 0, s.text);
         });
     }
-    try {
-        process.kill(-loop.pid!, "SIGTERM");
-    } catch { /* gone */ }
+    stopGroup(loop);
     console.log(`${walk.summary}: ${total.requests} requests, ${total.failed} failed`);
 }
 
@@ -439,9 +437,7 @@ async function twoClusters(ws: Workspace, node: Node, images: Record<string, str
         });
         destroy(ws, node, "c-clusters-switch");
     }
-    try {
-        process.kill(-standIn.pid!, "SIGTERM");
-    } catch { /* gone */ }
+    stopGroup(standIn);
     if (!keep) {
         await check(`${group}: npm run e2e:node -- down --node 2 leaves nothing of node 2 (processes, namespaces, mounts, cgroups, links, routes), node 1 still up`, () => {
             const r = down2();
