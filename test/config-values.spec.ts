@@ -12,25 +12,21 @@ import { AppConfig, CONFIG, ConfigError, COUPLINGS, parseConfig } from "../compo
 import { Field, fieldsOf } from "../components/validator";
 import { CASES, HEX64, TWO } from "./config-cases";
 
-/** parseConfig over `values` as Pulumi hands them (strings; objects as JSON). */
-function parse(values: Record<string, unknown>, secretKeys: string[] = []): AppConfig {
+/** parseConfig over `values` as Pulumi hands them (strings; objects as JSON); its warnings into `warnings`. */
+function parse(values: Record<string, unknown>, secretKeys: string[] = [], warnings: string[] = []): AppConfig {
     const str = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
     return parseConfig({
         keys: () => Object.keys(values),
         get: (k) => (values[k] === undefined ? undefined : str(values[k])),
         isSecret: (k) => secretKeys.includes(k),
-    }, { project: "app-coupling", stack: "test", hostArch: "x64" });
+    }, { project: "app-coupling", stack: "test", hostArch: "x64" }, warnings);
 }
 
 /** parseConfig's problems and warnings (with the password, when set, stored as a secret). */
 function outcome(values: Record<string, unknown>): { problems: string[]; warnings: string[] } {
     const warnings: string[] = [];
     try {
-        parseConfig({
-            keys: () => Object.keys(values),
-            get: (k) => (values[k] === undefined ? undefined : typeof values[k] === "string" ? values[k] as string : JSON.stringify(values[k])),
-            isSecret: (k) => k === "registryPassword",
-        }, { project: "app-coupling", stack: "test", hostArch: "x64" }, warnings);
+        parse(values, ["registryPassword"], warnings);
     } catch (err) {
         assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
         return { problems: err.problems, warnings };

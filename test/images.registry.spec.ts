@@ -19,7 +19,7 @@ import { strict as assert } from "assert";
 import { AppConfig, loadConfig } from "../components/config";
 import { isLoopbackRegistry, providerRegistryAuth } from "../components/images";
 import * as pulumi from "@pulumi/pulumi";
-import { DEPLOYMENT, DOCKER_PROVIDER, evaluate, Evaluation, IMAGE, PROJECT, REGISTRY_IMAGE, reveal } from "./harness";
+import { DEPLOYMENT, DOCKER_PROVIDER, evaluate, Evaluation, IMAGE, ofType, one, PROJECT, REGISTRY_IMAGE, reveal } from "./harness";
 import { UNKNOWN } from "../lib/evaluate";
 
 const identity = (e: Evaluation) => e.resources.map((r) => `${r.type} ${r.name} <- ${r.parentUrn ?? "(stack)"}`).sort();
@@ -55,7 +55,7 @@ describe("components/images.ts and the registry, as the real Docker provider see
 
     it("one docker provider for the builds, pushes and refreshes: no default provider started beside it", async () => {
         const e = await evaluate({ coupling: "pod" });
-        const providers = e.resources.filter((r) => r.type === DOCKER_PROVIDER);
+        const providers = ofType(e, DOCKER_PROVIDER);
         assert.equal(providers.length, 1);
         assert.deepEqual(JSON.parse(String(providers[0].inputs.registryAuth)), [{ address: "http://localhost:5001", authDisabled: true }]);
         for (const r of e.resources.filter((x) => x.type.startsWith("docker:"))) assert.equal(r.providerUrn, providers[0].urn, `${r.type} ${r.name}`);
@@ -63,11 +63,11 @@ describe("components/images.ts and the registry, as the real Docker provider see
 
     it("pods never run the Image's repoDigest: with skipPush that is the local image ID, not a pullable reference", async () => {
         const e = await evaluate({ coupling: "volume" });
-        for (const image of e.resources.filter((r) => r.type === IMAGE)) {
+        for (const image of ofType(e, IMAGE)) {
             assert.match(image.state.repoDigest, /^sha256:[0-9a-f]{64}$/, "the provider's answer for skipPush");
             const deployed = (e.outputs.images as Record<string, string>)[image.name];
             assert.ok(!deployed.includes(image.state.repoDigest), `${image.name}: ${deployed}`);
-            const pushed = e.resources.find((r) => r.type === REGISTRY_IMAGE && r.name === image.name)!;
+            const pushed = one(e, REGISTRY_IMAGE, image.name);
             assert.ok(deployed.endsWith(`@${pushed.state.sha256Digest}`), `${image.name}: the registry's digest for the pushed tag`);
         }
     });
@@ -79,17 +79,17 @@ describe("components/images.ts and the registry, as the real Docker provider see
             const update = await evaluate(values, { secretKeys });
             assert.deepEqual(identity(preview), identity(update), values.coupling);
             // the preview shows the build and the push, and the pods' image as what the push will tell
-            assert.ok(preview.resources.some((r) => r.type === IMAGE) && preview.resources.some((r) => r.type === REGISTRY_IMAGE));
+            assert.ok(ofType(preview, IMAGE).length > 0 && ofType(preview, REGISTRY_IMAGE).length > 0);
             assert.equal(preview.outputs.images, UNKNOWN);
-            const deployments = preview.resources.filter((r) => r.type === DEPLOYMENT);
+            const deployments = ofType(preview, DEPLOYMENT);
             assert.ok(deployments.length > 0);
         }
     });
 
     it("the RegistryImage pushes the Image's own tag, so the engine orders the push after the build", async () => {
         const e = await evaluate({ coupling: "pod", imageRegistry: "ghcr.io/acme", registryUsername: "ci", registryPassword: "x" }, { secretKeys: ["registryPassword"] });
-        for (const pushed of e.resources.filter((r) => r.type === REGISTRY_IMAGE)) {
-            const built = e.resources.find((r) => r.type === IMAGE && r.name === pushed.name)!;
+        for (const pushed of ofType(e, REGISTRY_IMAGE)) {
+            const built = one(e, IMAGE, pushed.name);
             // taken from the Image's output (state), not recomputed: a dependency the engine sees
             assert.equal(pushed.inputs.name, built.state.imageName);
             assert.equal(pushed.inputs.keepRemotely, true);
