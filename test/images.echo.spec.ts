@@ -252,9 +252,10 @@ describe("images/echo/echo.py", function () {
             trackChild(child);
             let stderr = "";
             child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-            const deadline = Date.now() + 60_000;
-            while (!fs.existsSync(reached) && Date.now() < deadline && child.exitCode === null) await sleep(20);
-            assert.ok(fs.existsSync(reached), `echo never reached its imports: ${stderr}`);
+            await waitUntil("echo reaching its imports", () => {
+                if (child.exitCode !== null) throw new GiveUp(`echo exited before it reached its imports: ${stderr}`);
+                return fs.existsSync(reached);
+            }, 60_000, 20);
             child.kill("SIGTERM");
             const done = await exited(child, 5000);
             assert.deepEqual(done, { code: 0, signal: null }, stderr);
